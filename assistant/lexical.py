@@ -1,0 +1,107 @@
+"""BM25 over short shop texts, so brand names and model numbers are found exactly.
+
+Dense embeddings blur "KX-450" and "KX-460" together; a lexical index does not. The index is a
+sparse matrix of BM25 term weights, so scoring a query is one column slice and a sum.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter, defaultdict
+
+import numpy as np
+from scipy import sparse
+
+TOKEN_RE = re.compile(r"[a-z0-9]+(?:[-./][a-z0-9]+)*")
+SPLIT_RE = re.compile(r"[-./]")
+STOPWORDS = frozenset(
+    "a an and any are as at be but by can do for from have i in is it its me my need of on or our please so "
+    "some that the this to want was we what which with you your looking show find get".split()
+)
+
+
+def stem(token: str) -> str:
+    """Plural folding only: 'shoes' and 'shoe' must meet; anything heavier hurts model numbers."""
+    if len(token) <= 3 or not token.isalpha():
+        return token
+    if token.endswith("ies"):
+        return token[:-3] + "y"
+    if token.endswith(("sses", "shes", "ches", "xes")):
+        return token[:-2]
+    if token.endswith("s") and not token.endswith(("ss", "us", "is")):
+        return token[:-1]
+    return token
+
+
+def tokenize(text: str) -> list[str]:
+    """Lower-case word tokens; 'KX-450' also yields 'kx450', 'kx' and '450' so any spelling matches."""
+    tokens: list[str] = []
+    for match in TOKEN_RE.finditer(text.lower()):
+        token = match.group()
+        parts = SPLIT_RE.split(token)
+        if len(parts) > 1:
+            tokens.append("".join(parts))
+            tokens.extend(parts)
+        else:
+            tokens.append(token)
+    return [stem(t) for t in tokens if t not in STOPWORDS]
+
+
+def deletions(term: str) -> set[str]:
+    return {term[:i] + term[i + 1 :] for i in range(len(term))}
+
+
+class BM25Index:
+    def __init__(self, documents: list[str], k1: float = 1.2, b: float = 0.75) -> None:
+        self.size = len(documents)
+        tokenized = [tokenize(doc) for doc in documents]
+        vocabulary: dict[str, int] = {}
+        rows, cols, tfs = [], [], []
+        for row, tokens in enumerate(tokenized):
+            for term, count in Counter(tokens).items():
+                rows.append(row)
+                cols.append(vocabulary.setdefault(term, len(vocabulary)))
+                tfs.append(count)
+        lengths = np.array([len(tokens) for tokens in tokenized], dtype=np.float32)
+        average = float(lengths.mean()) if self.size else 1.0
+        tf = np.array(tfs, dtype=np.float32)
+        df = np.bincount(np.array(cols, dtype=np.int64), minlength=len(vocabulary)).astype(np.float32)
+        idf = np.log1p((self.size - df + 0.5) / (df + 0.5))
+        norm = k1 * (1 - b + b * lengths[np.array(rows, dtype=np.int64)] / max(average, 1e-6))
+        weights = idf[np.array(cols, dtype=np.int64)] * tf * (k1 + 1) / (tf + norm)
+        self.matrix = sparse.csc_matrix((weights, (rows, cols)), shape=(self.size, len(vocabulary)))
+        self.vocabulary = vocabulary
+        self.document_frequency = df
+        # Deletion neighbourhoods give edit-distance-1 typo correction in O(len(term)) look-ups.
+        self.near: dict[str, list[str]] = defaultdict(list)
+        for term in vocabulary:
+            if len(term) >= 4 and term.isalpha():
+                for variant in deletions(term) | {term}:
+                    self.near[variant].append(term)
+
+    def correct(self, token: str) -> str | None:
+        """The most common indexed term one edit away from an unknown query token, if any."""
+        if token in self.vocabulary:
+            return token
+        if len(token) < 4 or not token.isalpha():
+            return None
+        candidates = {t for variant in deletions(token) | {token} for t in self.near.get(variant, [])}
+        if not candidates:
+            return None
+        return max(candidates, key=lambda t: (self.document_frequency[self.vocabulary[t]], t))
+
+    def query_terms(self, query: str) -> list[int]:
+        terms = []
+        for token in dict.fromkeys(tokenize(query)):
+            corrected = self.correct(token)
+            if corrected is not None:
+                terms.append(self.vocabulary[corrected])
+        return list(dict.fromkeys(terms))
+
+    def scores(self, query: str) -> np.ndarray:
+        """BM25 score of every document (zeros where no query term occurs)."""
+        terms = self.query_terms(query)
+        if not terms:
+            return np.zeros(self.size, dtype=np.float32)
+        return np.asarray(self.matrix[:, terms].sum(axis=1)).ravel()
+

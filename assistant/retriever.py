@@ -1,0 +1,106 @@
+"""Hybrid retrieval of products and FAQ entries: dense (ChromaDB) + lexical (BM25), fused by rank.
+
+Both halves apply the same hard filters, then reciprocal-rank fusion merges them, so a product
+found by either its meaning or its exact model number comes out near the top.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+
+from assistant.config import RetrievalConfig
+from assistant.embeddings import embed
+from assistant.filters import ProductFilter
+from assistant.lexical import BM25Index
+from assistant.shop import Shop
+
+Mode = Literal["hybrid", "dense", "lexical"]
+MODES: tuple[Mode, ...] = ("dense", "lexical", "hybrid")
+
+
+@dataclass
+class Hit:
+    id: str
+    score: float
+    dense_rank: int | None = None  # 1-based rank in each list, None when that half missed it
+    lexical_rank: int | None = None
+
+
+def search_products(
+    shop: Shop,
+    query: str,
+    filters: ProductFilter | None = None,
+    k: int = 10,
+    mode: Mode = "hybrid",
+    config: RetrievalConfig | None = None,
+) -> list[Hit]:
+    config = config or shop.settings.retrieval
+    n = max(k, config.candidates)
+    dense = dense_products(shop, query, filters, n) if mode != "lexical" else []
+    lexical = lexical_products(shop, query, filters, n) if mode != "dense" else []
+    return fuse(dense, lexical, config)[:k]
+
+
+def search_faq(shop: Shop, query: str, k: int = 5, mode: Mode = "hybrid", config: RetrievalConfig | None = None) -> list[Hit]:
+    config = config or shop.settings.retrieval
+    n = min(max(k, config.candidates), len(shop.faq))
+    dense = dense_ids(shop.faq_collection, query, None, n) if mode != "lexical" else []
+    lexical = lexical_ids(shop.faq_index, query, None, n, shop.faq_ids) if mode != "dense" else []
+    return fuse(dense, lexical, config)[:k]
+
+
+def dense_products(shop: Shop, query: str, filters: ProductFilter | None, n: int) -> list[str]:
+    where = filters.where(shop.list_attributes) if filters and not filters.is_empty() else None
+    return dense_ids(shop.product_collection, query, where, n)
+
+
+def dense_ids(collection: object, query: str, where: dict | None, n: int) -> list[str]:
+    if n <= 0:
+        return []
+    vector = embed([query])[0]
+    result = collection.query(query_embeddings=[vector], n_results=n, where=where, include=[])  # type: ignore[attr-defined]
+    return list(result["ids"][0])
+
+
+def lexical_products(shop: Shop, query: str, filters: ProductFilter | None, n: int) -> list[str]:
+    if filters is None or filters.is_empty():
+        return lexical_ids(shop.product_index, query, None, n, shop.product_ids)
+    mask = prefilter(shop, filters)
+    ranked = lexical_ids(shop.product_index, query, mask, len(shop.products), shop.product_ids)
+    # The vectorised prefilter covers the cheap columns; attributes and brands are checked here.
+    keep = [pid for pid in ranked if filters.matches(shop.by_id[pid], shop.price_of(shop.by_id[pid]))]
+    return keep[:n]
+
+
+def prefilter(shop: Shop, filters: ProductFilter) -> np.ndarray:
+    mask = np.ones(len(shop.products), dtype=bool)
+    if filters.min_price is not None:
+        mask &= shop.prices >= filters.min_price
+    if filters.max_price is not None:
+        mask &= shop.prices <= filters.max_price
+    if filters.categories:
+        mask &= np.isin(shop.categories, [c.lower() for c in filters.categories])
+    if filters.in_stock:
+        mask &= shop.in_stock
+    return mask
+
+
+def lexical_ids(index: BM25Index, query: str, mask: np.ndarray | None, n: int, ids: list[str]) -> list[str]:
+    scores = index.scores(query)
+    candidates = np.flatnonzero(scores > 0 if mask is None else (scores > 0) & mask)
+    order = candidates[np.argsort(-scores[candidates], kind="stable")][:n]
+    return [ids[i] for i in order]
+
+
+def fuse(dense: list[str], lexical: list[str], config: RetrievalConfig) -> list[Hit]:
+    """Weighted reciprocal-rank fusion: robust to the two halves' incomparable score scales."""
+    hits: dict[str, Hit] = {}
+    for weight, ranked, field_name in ((config.dense_weight, dense, "dense_rank"), (config.lexical_weight, lexical, "lexical_rank")):
+        for rank, item in enumerate(ranked, start=1):
+            hit = hits.setdefault(item, Hit(item, 0.0))
+            hit.score += weight / (config.rrf_k + rank)
+            setattr(hit, field_name, rank)
+    return sorted(hits.values(), key=lambda h: -h.score)

@@ -1,0 +1,104 @@
+"""One opened version of the shop: its records by id, its collections and its lexical indexes.
+
+`LiveShop` is what a long-running process holds: it notices when an ingest moved CURRENT and
+switches to the new version between requests, while requests in flight finish on the old one.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from assistant.config import Settings
+from assistant.lexical import BM25Index
+from assistant.store import FAQ, PRODUCTS, Store, faq_lexical_text, product_lexical_text, shop_price
+from knowledge.schema import FaqEntry, Order, Product
+
+
+@dataclass
+class Shop:
+    version: str
+    settings: Settings
+    products: list[Product]
+    faq: list[FaqEntry]
+    orders: dict[str, Order]
+    product_collection: Any
+    faq_collection: Any
+    product_index: BM25Index
+    faq_index: BM25Index
+    prices: np.ndarray  # shop currency, aligned with `products`
+    categories: np.ndarray  # lower-cased, aligned with `products`
+    in_stock: np.ndarray
+    product_ids: list[str]
+    faq_ids: list[str]
+    list_attributes: set[str] = field(default_factory=set)
+    by_id: dict[str, Product] = field(default_factory=dict)
+    faq_by_id: dict[str, FaqEntry] = field(default_factory=dict)
+
+    @classmethod
+    def open(cls, store: Store, version: str) -> "Shop":
+        records = store.records(version)
+        products = records.products
+        return cls(
+            version=version,
+            settings=store.settings,
+            products=products,
+            faq=records.faq,
+            orders={o.order_id: o for o in records.orders},
+            product_collection=store.collection(PRODUCTS, version),
+            faq_collection=store.collection(FAQ, version),
+            product_index=BM25Index([product_lexical_text(p) for p in products]),
+            faq_index=BM25Index([faq_lexical_text(e) for e in records.faq]),
+            prices=np.array([shop_price(p, store.settings) for p in products], dtype=np.float64),
+            categories=np.array([p.category.lower() for p in products], dtype=object),
+            in_stock=np.array([p.in_stock for p in products], dtype=bool),
+            product_ids=[p.id for p in products],
+            faq_ids=[e.id for e in records.faq],
+            list_attributes={k for p in products for k, v in p.attributes.items() if isinstance(v, list)},
+            by_id={p.id: p for p in products},
+            faq_by_id={e.id: e for e in records.faq},
+        )
+
+    def price_of(self, product: Product) -> float:
+        return shop_price(product, self.settings)
+
+
+def ensure_embedded_shop(store: Store) -> str:
+    """First start: build the shop that ships with the package, with progress on stderr."""
+    version = store.current_version()
+    if version is not None:
+        return version
+    from assistant.ingest import ingest_files
+    from knowledge.loaders import embedded_shop_files
+
+    print(f"No shop in {store.root} yet: building the embedded default shop...", file=sys.stderr)
+    report = ingest_files(store, **embedded_shop_files(), replace=True)
+    if report.version is None:
+        raise RuntimeError("the embedded shop failed to build: " + "; ".join(report.fatal))
+    return report.version
+
+
+class LiveShop:
+    """The shop a server serves; re-reads CURRENT at most once per `check_every` seconds."""
+
+    def __init__(self, settings: Settings, check_every: float = 1.0) -> None:
+        self.store = Store(settings)
+        self.check_every = check_every
+        self._lock = threading.Lock()
+        self._checked = 0.0
+        self._shop = Shop.open(self.store, ensure_embedded_shop(self.store))
+
+    def get(self) -> Shop:
+        now = time.monotonic()
+        if now - self._checked >= self.check_every:
+            with self._lock:
+                self._checked = now
+                version = self.store.current_version()
+                if version and version != self._shop.version:
+                    self._shop = Shop.open(self.store, version)
+        return self._shop

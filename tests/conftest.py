@@ -1,0 +1,19 @@
+"""Shared fixtures: the embedded shop is built once per test session (embedding it takes a while)."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.config import Settings
+from assistant.ingest import ingest_files
+from assistant.shop import Shop
+from assistant.store import Store
+from knowledge.loaders import embedded_shop_files
+
+
+@pytest.fixture(scope="session")
+def embedded_shop(tmp_path_factory: pytest.TempPathFactory) -> Shop:
+    store = Store(Settings(data_dir=tmp_path_factory.mktemp("embedded")))
+    report = ingest_files(store, **embedded_shop_files(), replace=True, progress=False)
+    assert report.version, report.lines()
+    return Shop.open(store, report.version)
