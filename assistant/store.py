@@ -144,6 +144,12 @@ def fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
+def new_version_name() -> str:
+    """Sortable by creation time (nanoseconds, since ingests can follow each other within a second)."""
+    now = time.time_ns()
+    return time.strftime("%Y%m%d-%H%M%S", time.gmtime(now // 10**9)) + f".{now % 10**9:09d}-{secrets.token_hex(2)}"
+
+
 class Store:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -216,7 +222,7 @@ class Store:
         with self.lock():
             self.remove_incomplete()
             previous = self.current_version()
-            version = time.strftime("%Y%m%d-%H%M%S") + "-" + secrets.token_hex(3)
+            version = new_version_name()
             folder = self.version_dir(version)
             folder.mkdir(parents=True)
             write_jsonl(folder / "catalog.jsonl", [p.to_dict() for p in records.products])
