@@ -50,11 +50,14 @@ def load_queries(path: Path, shop: Shop) -> list[Query]:
         if not line.strip():
             continue
         row = json.loads(line)
-        relevant = set(row["relevant"].get("ids", []))
-        criteria = {k: v for k, v in row["relevant"].items() if k not in ("ids", "tags")}
-        if row["kind"] == "product" and (criteria or "tags" in row["relevant"]):
+        labels = row["relevant"]
+        relevant = set(labels.get("ids", []))
+        models = {m.lower() for m in labels.get("models", [])}
+        relevant |= {p.id for p in shop.products if p.model.lower() in models}
+        criteria = {k: v for k, v in labels.items() if k not in ("ids", "models", "tags")}
+        if row["kind"] == "product" and (criteria or "tags" in labels):
             wanted = ProductFilter(**criteria)
-            tags = set(row["relevant"].get("tags", []))
+            tags = set(labels.get("tags", []))
             relevant |= {p.id for p in shop.products if wanted.matches(p, shop.price_of(p)) and (not tags or tags & set(p.tags))}
         filters = ProductFilter(**row["filters"]) if row.get("filters") else None
         queries.append(Query(row["query"], row["kind"], relevant, filters))

@@ -183,23 +183,6 @@ def collect(
     return result
 
 
-def load_catalog(path: str | Path, rates: dict[str, float] | None = None, shop_currency: str = "USD") -> LoadResult:
-    path = Path(path)
-    result = LoadResult(str(path))
-    text = read_text(path, result)
-    if text is None:
-        return result
-    suffix = path.suffix.lower()
-    if suffix == ".csv":
-        rows = csv_catalog_rows(text, result)
-    elif suffix in (".jsonl", ".ndjson"):
-        rows = jsonl_rows(text, result)
-    else:
-        result.fatal = f"unknown catalog format {suffix!r}: use .csv or .jsonl"
-        return result
-    return collect(result, rows, lambda row: product_from_row(row, rates or {}, shop_currency), lambda p: p.id)
-
-
 def markdown_faq_rows(text: str) -> Iterator[tuple[int, dict[str, Any]]]:
     """`## Question` headings, optional `id:`/`topic:` lines under them, then the answer body."""
     entry: dict[str, Any] | None = None
@@ -226,33 +209,36 @@ def markdown_faq_rows(text: str) -> Iterator[tuple[int, dict[str, Any]]]:
     yield from finish()
 
 
-def load_faq(path: str | Path) -> LoadResult:
+Reader = Callable[[str, LoadResult], Iterator[tuple[int, dict[str, Any]]]]
+JSONL: dict[str, Reader] = {".jsonl": jsonl_rows, ".ndjson": jsonl_rows}
+MARKDOWN: dict[str, Reader] = {".md": lambda text, _: markdown_faq_rows(text), ".markdown": lambda text, _: markdown_faq_rows(text)}
+
+
+def load_file(path: str | Path, kind: str, readers: dict[str, Reader], build: Callable[[dict[str, Any]], Any],
+              key: Callable[[Any], str]) -> LoadResult:
     path = Path(path)
     result = LoadResult(str(path))
+    suffix = path.suffix.lower()
+    if suffix not in readers:
+        result.fatal = f"unknown {kind} format {suffix!r}: use {' or '.join(readers)}"
+        return result
     text = read_text(path, result)
     if text is None:
         return result
-    suffix = path.suffix.lower()
-    if suffix in (".md", ".markdown"):
-        rows = markdown_faq_rows(text)
-    elif suffix in (".jsonl", ".ndjson"):
-        rows = jsonl_rows(text, result)
-    else:
-        result.fatal = f"unknown FAQ format {suffix!r}: use .md or .jsonl"
-        return result
-    return collect(result, rows, faq_from_row, lambda e: e.id)
+    return collect(result, readers[suffix](text, result), build, key)
+
+
+def load_catalog(path: str | Path, rates: dict[str, float] | None = None, shop_currency: str = "USD") -> LoadResult:
+    return load_file(path, "catalog", {".csv": csv_catalog_rows, **JSONL},
+                     lambda row: product_from_row(row, rates or {}, shop_currency), lambda p: p.id)
+
+
+def load_faq(path: str | Path) -> LoadResult:
+    return load_file(path, "FAQ", {**MARKDOWN, **JSONL}, faq_from_row, lambda e: e.id)
 
 
 def load_orders(path: str | Path) -> LoadResult:
-    path = Path(path)
-    result = LoadResult(str(path))
-    text = read_text(path, result)
-    if text is None:
-        return result
-    if path.suffix.lower() not in (".jsonl", ".ndjson"):
-        result.fatal = f"unknown orders format {path.suffix!r}: use .jsonl"
-        return result
-    return collect(result, jsonl_rows(text, result), order_from_row, lambda o: o.order_id)
+    return load_file(path, "orders", JSONL, order_from_row, lambda o: o.order_id)
 
 
 def embedded_shop_files() -> dict[str, Path]:
