@@ -6,6 +6,7 @@ found by either its meaning or its exact model number comes out near the top.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Literal
 
@@ -27,6 +28,7 @@ class Hit:
     score: float
     dense_rank: int | None = None  # 1-based rank in each list, None when that half missed it
     lexical_rank: int | None = None
+    exact: bool = False  # the query named this product's model number or id
 
 
 def search_products(
@@ -41,7 +43,33 @@ def search_products(
     n = max(k, config.candidates)
     dense = dense_products(shop, query, filters, n) if mode != "lexical" else []
     lexical = lexical_products(shop, query, filters, n) if mode != "dense" else []
-    return fuse(dense, lexical, config)[:k]
+    fused = fuse(dense, lexical, config)
+    if mode == "hybrid":
+        fused = pin_exact(shop, query, filters, fused)
+    return fused[:k]
+
+
+def pin_exact(shop: Shop, query: str, filters: ProductFilter | None, fused: list[Hit]) -> list[Hit]:
+    """A model number or product id in the query is a lookup, not a hint: those products go first.
+
+    Rank fusion alone lets a dense-favoured sibling ("KX-860") outrank the exact "KX-870".
+    """
+    named = [pid for pid in identifiers_in(shop, query)
+             if filters is None or filters.matches(shop.by_id[pid], shop.price_of(shop.by_id[pid]))]
+    if not named:
+        return fused
+    by_id = {hit.id: hit for hit in fused}
+    pinned = [by_id.get(pid) or Hit(pid, 0.0) for pid in named]
+    for hit in pinned:
+        hit.exact = True
+    return pinned + [hit for hit in fused if not hit.exact]
+
+
+def identifiers_in(shop: Shop, query: str) -> list[str]:
+    """Products whose model number or id the query spells, with or without separators ("kx 870")."""
+    words = re.findall(r"[a-z0-9]+", query.lower())
+    keys = words + [a + b for a, b in zip(words, words[1:])]
+    return list(dict.fromkeys(pid for key in keys for pid in shop.identifiers.get(key, [])))
 
 
 def search_faq(shop: Shop, query: str, k: int = 5, mode: Mode = "hybrid", config: RetrievalConfig | None = None) -> list[Hit]:

@@ -6,6 +6,7 @@ switches to the new version between requests, while requests in flight finish on
 
 from __future__ import annotations
 
+import re
 import sys
 import threading
 import time
@@ -36,6 +37,7 @@ class Shop:
     in_stock: np.ndarray
     product_ids: list[str]
     faq_ids: list[str]
+    identifiers: dict[str, list[str]]  # normalised model number or id -> product ids
     list_attributes: set[str] = field(default_factory=set)
     by_id: dict[str, Product] = field(default_factory=dict)
     faq_by_id: dict[str, FaqEntry] = field(default_factory=dict)
@@ -59,6 +61,7 @@ class Shop:
             in_stock=np.array([p.in_stock for p in products], dtype=bool),
             product_ids=[p.id for p in products],
             faq_ids=[e.id for e in records.faq],
+            identifiers=identifier_index(products),
             list_attributes={k for p in products for k, v in p.attributes.items() if isinstance(v, list)},
             by_id={p.id: p for p in products},
             faq_by_id={e.id: e for e in records.faq},
@@ -66,6 +69,21 @@ class Shop:
 
     def price_of(self, product: Product) -> float:
         return shop_price(product, self.settings)
+
+
+def normalise_identifier(text: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", text.lower())
+
+
+def identifier_index(products: list[Product]) -> dict[str, list[str]]:
+    """Model numbers and ids worth an exact lookup: letters and digits ("KX-870", "RS-0001"), so that
+    a budget like "under 1000" never pins a product whose model happens to be "1000"."""
+    index: dict[str, list[str]] = {}
+    for product in products:
+        for code in {normalise_identifier(product.model), normalise_identifier(product.id)}:
+            if len(code) >= 3 and any(ch.isdigit() for ch in code) and any(ch.isalpha() for ch in code):
+                index.setdefault(code, []).append(product.id)
+    return index
 
 
 def ensure_embedded_shop(store: Store) -> str:

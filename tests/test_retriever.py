@@ -80,6 +80,13 @@ def test_model_numbers_in_any_spelling(embedded_shop: Shop, spell) -> None:  # t
     assert found / len(hyphenated) >= 0.9
 
 
+def test_a_named_model_outside_the_filters_is_not_pinned(embedded_shop: Shop) -> None:
+    product = next(p for p in embedded_shop.products if p.model and p.price > 50)
+    assert search_products(embedded_shop, product.model, k=1)[0].id == product.id
+    cheaper = search_products(embedded_shop, product.model, ProductFilter(max_price=product.price - 1), k=10)
+    assert product.id not in {h.id for h in cheaper} and not any(h.exact for h in cheaper)
+
+
 def test_misspelled_brand_is_still_found(embedded_shop: Shop) -> None:
     brand = next(b for b in Counter(p.brand for p in embedded_shop.products) if len(b) >= 6 and b.isalpha())
     typo = brand[:2] + brand[3] + brand[2] + brand[4:]  # swap two letters
