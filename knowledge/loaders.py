@@ -100,7 +100,7 @@ def jsonl_rows(text: str, result: LoadResult) -> Iterator[tuple[int, dict[str, A
 
 def csv_catalog_rows(text: str, result: LoadResult) -> Iterator[tuple[int, dict[str, Any]]]:
     """CSV rows as catalog dicts: `attr_<name>` columns and a JSON `attributes` column become attributes."""
-    reader = csv.reader(io.StringIO(text))
+    reader = csv.reader(io.StringIO(text), delimiter=csv_delimiter(text))
     try:
         header = [name.strip().lower() for name in next(reader)]
     except (StopIteration, csv.Error):
@@ -127,6 +127,12 @@ def csv_catalog_rows(text: str, result: LoadResult) -> Iterator[tuple[int, dict[
             yield reader.line_num, csv_row_to_dict(dict(zip(header, cells)))
         except RowError as exc:
             result.problems.append(Problem(reader.line_num, str(exc)))
+
+
+def csv_delimiter(text: str) -> str:
+    """Spreadsheets export with commas, semicolons (European locales) or tabs: read the header."""
+    header = text.split("\n", 1)[0]
+    return max(",;\t|", key=header.count) if header else ","
 
 
 def csv_row_to_dict(raw: dict[str, str]) -> dict[str, Any]:

@@ -67,6 +67,13 @@ def test_csv_bad_rows_are_reported_by_line_and_good_rows_kept(tmp_path: Path) ->
     assert sock.in_stock  # unknown stock is not "sold out"
 
 
+def test_semicolon_and_tab_separated_files(tmp_path: Path) -> None:
+    for name, sep in (("semi.csv", ";"), ("tabs.csv", "\t")):
+        path = tmp_path / name
+        path.write_text(sep.join(["id", "title", "category", "price"]) + "\n" + sep.join(["S-1", "Mug, large", "kitchen", "9.5"]) + "\n")
+        assert [(p.id, p.title, p.price) for p in load_catalog(path).records] == [("S-1", "Mug, large", 9.5)]
+
+
 def test_missing_required_columns_is_fatal(tmp_path: Path) -> None:
     path = tmp_path / "catalog.csv"
     path.write_text("id,name,cost\nA-1,Shoe,10\n", encoding="utf-8")
