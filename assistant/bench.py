@@ -57,7 +57,7 @@ def load_queries(path: Path, shop: Shop) -> list[Query]:
         criteria = {k: v for k, v in labels.items() if k not in ("ids", "models", "tags")}
         if row["kind"] == "product" and (criteria or "tags" in labels):
             wanted = ProductFilter(**criteria)
-            tags = set(labels.get("tags", []))
+            tags = {tag.lower() for tag in labels.get("tags", [])}
             relevant |= {p.id for p in shop.products if wanted.matches(p, shop.price_of(p)) and (not tags or tags & set(p.tags))}
         filters = ProductFilter(**row["filters"]) if row.get("filters") else None
         queries.append(Query(row["query"], row["kind"], relevant, filters))

@@ -58,10 +58,24 @@ def product_text(product: Product) -> str:
 
 def product_lexical_text(product: Product) -> str:
     """What BM25 reads: names and model numbers repeated so they outweigh the prose."""
-    flags = [k.replace("_", " ") for k, v in product.attributes.items() if v is True]
-    values = [format_value(v) for v in product.attributes.values() if not isinstance(v, bool)]
     names = f"{product.title} {product.brand} {product.model}"
-    return " ".join([names, names, product.category.replace("_", " "), *flags, *values, *product.tags, product.description])
+    attributes = [attribute_words(name, value) for name, value in product.attributes.items()]
+    return " ".join([names, names, product.category.replace("_", " "), *attributes, *product.tags, product.description])
+
+
+# Attribute names ending in a unit ("ram_gb", "weight_g") also yield "16gb", "200g": how shoppers write.
+UNITS = frozenset("gb tb mb mm cm g kg mp in l ml hours mah days w cups".split())
+
+
+def attribute_words(name: str, value: Any) -> str:
+    words = name.replace("_", " ")
+    if isinstance(value, bool):
+        return words if value else ""
+    text = format_value(value)
+    unit = name.rsplit("_", 1)[-1]
+    if unit in UNITS and "_" in name and isinstance(value, (int, float)):
+        return f"{words} {text} {text}{unit}"
+    return f"{words} {text}"
 
 
 def faq_text(entry: FaqEntry) -> str:
