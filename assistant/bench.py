@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from tqdm import tqdm
 
 from assistant.config import Settings
 from assistant.filters import ProductFilter
@@ -112,7 +113,8 @@ def measure(records: ShopRecords, label: str, data_dir: Path) -> tuple[Shop, dic
     store = Store(Settings(data_dir=data_dir))
     rows = len(records.products) + len(records.faq)
     start = time.perf_counter()
-    version = store.build(records, {"benchmark": label})
+    with tqdm(total=rows, desc=f"indexing {label}", unit="row", file=sys.stderr) as bar:
+        version = store.build(records, {"benchmark": label}, progress=lambda kind, n: bar.update(n))
     build_s = time.perf_counter() - start
     start = time.perf_counter()
     shop = Shop.open(store, version)

@@ -113,3 +113,15 @@ def test_hits_explain_which_half_found_them(embedded_shop: Shop) -> None:
     product = next(p for p in embedded_shop.products if re.search(r"\d", p.model))
     top = search_products(embedded_shop, product.model, k=1)[0]
     assert top.id == product.id and top.lexical_rank == 1 and top.score > 0
+
+
+def test_labelled_queries_resolve_on_the_embedded_shop(embedded_shop: Shop) -> None:
+    """The benchmark's labels are criteria over the catalog: each must name at least one real answer."""
+    from assistant.bench import QUERIES, load_queries
+
+    queries = load_queries(QUERIES, embedded_shop)
+    assert sum(q.kind == "product" for q in queries) >= 150 and sum(q.kind == "faq" for q in queries) >= 40
+    empty = [q.text for q in queries if not q.relevant]
+    assert not empty, empty
+    known = set(embedded_shop.by_id) | set(embedded_shop.faq_by_id)
+    assert all(q.relevant <= known for q in queries)
