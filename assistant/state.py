@@ -1,0 +1,103 @@
+"""The typed state of a conversation, passed between the steps of a turn and persisted per session.
+
+understand -> Understanding (what this message says)
+DialogueState (what the whole conversation has established) = previous state + Understanding
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields
+from enum import Enum
+from typing import Any
+
+
+class Intent(str, Enum):
+    RECOMMEND = "recommend"  # browse / "I need running shoes"
+    REFINE = "refine"  # "cheaper", "in black", "not Kestrel"
+    COMPARE = "compare"  # "compare the first two"
+    PRODUCT_QUESTION = "product_question"  # "is the second one waterproof?"
+    FAQ = "faq"  # returns, shipping, payment, warranty...
+    ORDER_STATUS = "order_status"
+    CART = "cart"  # add / remove / show
+    CHITCHAT = "chitchat"
+    OUT_OF_SCOPE = "out_of_scope"
+    HUMAN = "human"  # hand-off to a person
+
+
+@dataclass
+class Preferences:
+    """What the shopper wants. Attribute values: a scalar, a list (any of), or {"min": x, "max": y}."""
+
+    category: str | None = None
+    budget_min: float | None = None
+    budget_max: float | None = None
+    must_have: dict[str, Any] = field(default_factory=dict)
+    excluded: dict[str, Any] = field(default_factory=dict)  # attribute -> value(s) the shopper rejects
+    brands: list[str] = field(default_factory=list)
+    avoid_brands: list[str] = field(default_factory=list)
+    use_case: str | None = None
+    recipient: str | None = None
+
+    def merged_with(self, update: "Preferences") -> "Preferences":
+        """Later statements win; attribute and brand wishes accumulate."""
+        merged = Preferences(**asdict(self))
+        for item in fields(Preferences):
+            value = getattr(update, item.name)
+            if isinstance(value, dict):
+                setattr(merged, item.name, {**getattr(merged, item.name), **value})
+            elif isinstance(value, list):
+                setattr(merged, item.name, list(dict.fromkeys(getattr(merged, item.name) + value)))
+            elif value is not None:
+                setattr(merged, item.name, value)
+        # Saying "not Kestrel" after "Kestrel please" removes it from the wanted brands, and vice versa.
+        merged.brands = [b for b in merged.brands if b.lower() not in {a.lower() for a in update.avoid_brands}]
+        merged.avoid_brands = [b for b in merged.avoid_brands if b.lower() not in {a.lower() for a in update.brands}]
+        return merged
+
+    def is_empty(self) -> bool:
+        return self == Preferences()
+
+
+@dataclass
+class Understanding:
+    """The structured reading of one user message (from the LLM, or the rule-based parser)."""
+
+    intent: Intent
+    preferences: Preferences = field(default_factory=Preferences)
+    product_refs: list[str] = field(default_factory=list)  # product ids the message points at
+    cart_action: str | None = None  # "add" | "remove" | "show"
+    order_id: str | None = None
+    email: str | None = None
+    reset_preferences: bool = False  # "actually, show me headphones instead"
+    source: str = "rules"  # "llm" or "rules"
+
+
+@dataclass
+class Turn:
+    role: str  # "user" | "assistant"
+    content: str
+    product_ids: list[str] = field(default_factory=list)  # products shown in this assistant turn
+
+
+@dataclass
+class DialogueState:
+    session_id: str
+    preferences: Preferences = field(default_factory=Preferences)
+    shown: list[str] = field(default_factory=list)  # products in the last recommendation, in order
+    cart: dict[str, int] = field(default_factory=dict)  # product id -> quantity
+    history: list[Turn] = field(default_factory=list)
+    asked_clarification: bool = False  # we asked one question for the current request already
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "DialogueState":
+        return cls(
+            session_id=data["session_id"],
+            preferences=Preferences(**data.get("preferences", {})),
+            shown=list(data.get("shown", [])),
+            cart={str(k): int(v) for k, v in data.get("cart", {}).items()},
+            history=[Turn(**turn) for turn in data.get("history", [])],
+            asked_clarification=bool(data.get("asked_clarification", False)),
+        )
