@@ -41,7 +41,7 @@ def search_products(
 ) -> list[Hit]:
     config = config or shop.settings.retrieval
     n = max(k, config.candidates)
-    dense = dense_products(shop, query, filters, n) if mode != "lexical" else []
+    dense = dense_products(shop, query, filters, n, enough=k) if mode != "lexical" else []
     lexical = lexical_products(shop, query, filters, n) if mode != "dense" else []
     fused = fuse(dense, lexical, config)
     if mode == "hybrid":
@@ -75,20 +75,32 @@ def identifiers_in(shop: Shop, query: str) -> list[str]:
 def search_faq(shop: Shop, query: str, k: int = 5, mode: Mode = "hybrid", config: RetrievalConfig | None = None) -> list[Hit]:
     config = config or shop.settings.retrieval
     n = min(max(k, config.candidates), len(shop.faq))
-    dense = dense_ids(shop.faq_collection, query, None, n) if mode != "lexical" else []
+    dense = dense_ids(shop.faq_collection, embed([query])[0], None, n) if mode != "lexical" else []
     lexical = lexical_ids(shop.faq_index, query, None, n, shop.faq_ids) if mode != "dense" else []
     return fuse(dense, lexical, config)[:k]
 
 
-def dense_products(shop: Shop, query: str, filters: ProductFilter | None, n: int) -> list[str]:
-    where = filters.where(shop.list_attributes) if filters and not filters.is_empty() else None
-    return dense_ids(shop.product_collection, query, where, n)
+def dense_products(shop: Shop, query: str, filters: ProductFilter | None, n: int, enough: int) -> list[str]:
+    """The n nearest products that pass the filters (at least `enough` of them whenever that many exist)."""
+    vector = embed([query])[0]
+    if filters is None or filters.is_empty():
+        return dense_ids(shop.product_collection, vector, None, n)
+    # A broad `where` is slow in ChromaDB at scale (~100-200 ms at 20k products: it materialises
+    # every allowed id), so over-fetch unfiltered and filter here: the allowed ones among the
+    # nearest are exactly the nearest allowed ones. Only a filter so selective that too few turn
+    # up goes to ChromaDB's `where`.
+    for width in (max(4 * n, 200), 1000):
+        width = min(width, len(shop.products))
+        wide = dense_ids(shop.product_collection, vector, None, width)
+        allowed = [pid for pid in wide if filters.matches(shop.by_id[pid], shop.price_of(shop.by_id[pid]))]
+        if len(allowed) >= enough or width == len(shop.products):
+            return allowed[:n]
+    return dense_ids(shop.product_collection, vector, filters.where(shop.list_attributes), n)
 
 
-def dense_ids(collection: object, query: str, where: dict | None, n: int) -> list[str]:
+def dense_ids(collection: object, vector: np.ndarray, where: dict | None, n: int) -> list[str]:
     if n <= 0:
         return []
-    vector = embed([query])[0]
     result = collection.query(query_embeddings=[vector], n_results=n, where=where, include=[])  # type: ignore[attr-defined]
     return list(result["ids"][0])
 
@@ -98,9 +110,14 @@ def lexical_products(shop: Shop, query: str, filters: ProductFilter | None, n: i
         return lexical_ids(shop.product_index, query, None, n, shop.product_ids)
     mask = prefilter(shop, filters)
     ranked = lexical_ids(shop.product_index, query, mask, len(shop.products), shop.product_ids)
-    # The vectorised prefilter covers the cheap columns; attributes and brands are checked here.
-    keep = [pid for pid in ranked if filters.matches(shop.by_id[pid], shop.price_of(shop.by_id[pid]))]
-    return keep[:n]
+    # The vectorised prefilter covers the columns; attributes are checked here, best first, until n.
+    keep: list[str] = []
+    for pid in ranked:
+        if filters.matches(shop.by_id[pid], shop.price_of(shop.by_id[pid])):
+            keep.append(pid)
+            if len(keep) == n:
+                break
+    return keep
 
 
 def prefilter(shop: Shop, filters: ProductFilter) -> np.ndarray:
@@ -113,6 +130,10 @@ def prefilter(shop: Shop, filters: ProductFilter) -> np.ndarray:
         mask &= np.isin(shop.categories, [c.lower() for c in filters.categories])
     if filters.in_stock:
         mask &= shop.in_stock
+    if filters.brands:
+        mask &= np.isin(shop.brands, [b.lower() for b in filters.brands])
+    if filters.exclude_brands:
+        mask &= ~np.isin(shop.brands, [b.lower() for b in filters.exclude_brands])
     return mask
 
 

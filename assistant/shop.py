@@ -34,6 +34,7 @@ class Shop:
     faq_index: BM25Index
     prices: np.ndarray  # shop currency, aligned with `products`
     categories: np.ndarray  # lower-cased, aligned with `products`
+    brands: np.ndarray  # lower-cased, aligned with `products`
     in_stock: np.ndarray
     product_ids: list[str]
     faq_ids: list[str]
@@ -58,6 +59,7 @@ class Shop:
             faq_index=BM25Index([faq_lexical_text(e) for e in records.faq]),
             prices=np.array([shop_price(p, store.settings) for p in products], dtype=np.float64),
             categories=np.array([p.category.lower() for p in products], dtype=object),
+            brands=np.array([p.brand.lower() for p in products], dtype=object),
             in_stock=np.array([p.in_stock for p in products], dtype=bool),
             product_ids=[p.id for p in products],
             faq_ids=[e.id for e in records.faq],
