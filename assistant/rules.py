@@ -1,0 +1,511 @@
+"""Rule-based reading of a user message: the fallback (and cross-check) for the LLM's JSON reading.
+
+`parse` never raises and never loads a model. Shop-specific words come from a `Vocabulary` built
+from the catalog; this module only knows generic shop language. Matched spans are blanked out of
+the text as they are used, so "16gb" is not read again as a price and "KX-870" not as an order.
+Evaluate intents on labelled support requests: python -m assistant.rules --eval-support FILE.csv
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+import sys
+import time
+from typing import Any
+
+from assistant.state import DialogueState, Intent, Preferences, Understanding
+from assistant.vocabulary import BASE_SYNONYMS, AttributeInfo, Vocabulary, compact
+from knowledge.schema import Product
+
+MAX_CHARS = 2_000  # longer messages are cut: the request is at the start, and parsing stays fast
+
+
+def rx(*parts: str) -> re.Pattern[str]:
+    return re.compile("|".join(parts))
+
+
+# ---- numbers and money --------------------------------------------------------------------------
+CURRENCY = r"usd|eur|gbp|dollars?|bucks|euros?|pounds?|quid|grand"
+AMOUNT = rf"(?:[$€£]\s*)?(?<![\d.])\d++(?:\.\d++)?(?:\s*k\b)?(?:\s*(?:{CURRENCY})\b|(?!\w))"
+AMOUNT_RE = re.compile(r"(\d++(?:\.\d++)?)(\s*k\b|\s*grand\b)?")
+PRICED_RE = re.compile(rf"[$€£]|\b(?:{CURRENCY}|price|budget|spend|cost)\b")
+MAX_CUES = (r"under|below|less than|cheaper than|lower than|no more than|not more than|nothing (?:over|above|more than)|"
+            r"not (?:over|above)|max(?:imum)?|at most|up to|upto|within|budget(?: is| of)?:?|<|spend(?:ing)?")
+MIN_CUES = r"over|above|more than|at least|min(?:imum)?|starting (?:at|from)|>"
+# (kind, pattern), tried in order; each match is blanked before the next pattern runs. "?": needs a currency.
+BUDGET_PATTERNS = [(kind, re.compile(p)) for kind, p in [
+    ("range", rf"\bbetween\s+({AMOUNT})\s+(?:and|&)\s+({AMOUNT})"),
+    ("range", rf"\bfrom\s+({AMOUNT})\s+(?:to|-)\s+({AMOUNT})"),
+    ("range?", rf"({AMOUNT})\s*(?:-|–|to)\s*({AMOUNT})"),
+    ("max", rf"(?<!\w)(?:{MAX_CUES})\s*(?:of\s+)?({AMOUNT})"),
+    ("max", rf"({AMOUNT})\s*(?:or less|or under|or below|max(?:imum)?\b|tops\b|at most)"),
+    ("min", rf"(?<!\w)(?:{MIN_CUES})\s*({AMOUNT})"),
+    ("min", rf"({AMOUNT})\s*(?:\+|or more|and up|and above|plus\b|minimum|min\b)"),
+    ("around", rf"(?<!\w)(?:around|about|roughly|approximately|approx\.?|~|circa|in the)\s*({AMOUNT})(?:\s*(?:range|ish))?"),
+    ("around", rf"({AMOUNT})\s*(?:-?ish|or so)\b"),
+    ("max?", rf"({AMOUNT})"),  # "I have $150"
+]]
+NUMBER_CUE_RE = re.compile(rf"(?:(?P<max>{MAX_CUES}|lighter than|smaller than|shorter than)|"
+                           rf"(?P<min>{MIN_CUES}|longer than|bigger than|larger than|heavier than))\s*$")
+LOWER_IS_BETTER = {"weight"}  # "a 300 g shoe" means at most 300 g; "16gb ram" means at least 16
+AGE_RE = re.compile(r"(?<!\d)(\d++)[\s-]*(?:years?|yrs?)[\s-]*old|(?<!\d)(\d++)\s*y/?o\b|\bages?d?\s*(\d++)\s*(?:\+|and up)?")
+SIZE_RE = re.compile(r"\bsize\s*(?:us\s*|uk\s*|eu\s*)?(\d++(?:\.5)?|xxl|xl|xs|[sml]|small|medium|large|extra large)\b")
+SIZE_WORDS = {"small": "s", "medium": "m", "large": "l", "extra large": "xl"}
+PERCENT_RE = re.compile(r"(?<![\d.])\d++(?:\.\d++)?\s*%")
+
+# ---- identifiers and references -----------------------------------------------------------------
+EMAIL_RE = re.compile(r"(?<![\w.+-])[\w.+-]++@[\w-]++(?:\.[\w-]++)+")
+ORDER_ID_RE = re.compile(r"\b([a-z]{2,4}-\d{4,}+)\b|\b(?:order|purchase|parcel|package)\s*(?:number|no\.?|id)?\s*[:#]?\s*"
+                         r"([a-z]*-?\d{5,}+)\b|#\s*(\d{5,}+)\b")
+MODEL_TOKEN_RE = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+ORDINALS = {"first": 0, "1st": 0, "second": 1, "2nd": 1, "third": 2, "3rd": 2, "fourth": 3, "4th": 3, "fifth": 4, "5th": 4,
+            "sixth": 5, "6th": 5, "last": -1}
+COUNTS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5}
+# An ordinal word is a reference only in a reference-like slot: "the first one", "the 1st or 3rd", not "my first marathon".
+REF_RE = re.compile(
+    rf"(?:(?<=\bthe )|(?<=\band )|(?<=\bor )|(?<=\bvs )|(?<=, )|(?<=compare )|(?<=between ))(?P<ord>{'|'.join(ORDINALS)})"
+    r"(?:\s+(?P<count>two|three|four|five|[2-5])\b)?(?=\s*(?:$|[,.?!;:)]|ones?\b|option|item|product|pair|model|choice|pick|"
+    r"result|suggestion|and\b|or\b|vs\b|versus\b|is\b|was\b|has\b|does\b|in\b|with\b|to\b|please|looks?\b|sounds?\b|"
+    r"seems?\b|have\b|comes?\b|would\b|will\b|'s\b))|\b(?P<digit>1st|2nd|3rd|4th|5th)\b|"
+    r"(?:#|\bnumber\s*|\bno\.\s*|\boption\s*|\bchoice\s*)(?P<num>[1-9]|one|two|three|four|five)\b|"
+    r"\btop\s+(?P<top>[2-9]|two|three|four|five)\b|\b(?P<both>both)\b|\b(?P<all>all) (?:of them|three|four|five|these|those)\b")
+PRONOUN_RE = re.compile(r"(?<!\bdo )\b(?:it|this one|that one|the one|this|that)\b(?! (?:possible|ok|okay|true|work|mean)\b)")
+PLURAL_PRONOUN_RE = re.compile(r"\b(?:them|these|those|they)\b")
+
+# ---- words around wishes ------------------------------------------------------------------------
+# A wish right after one of these (at most two words between) is rejected: "no pink", "anything but Nexora".
+NEGATION_RE = re.compile(r"(?:\bno|\bnot|\bnon|\bwithout|\bnothing|\banything but|\bexcept|\bavoid\w*|\bhate|\bdislike|"
+                         r"\bdon'?t (?:want|like|need)|\bdoesn'?t (?:need|have)|\bnot a fan of|\binstead of|\bother than|"
+                         r"\bapart from|\bbesides|\bexcluding)"
+                         r"(?:[\s-]+(?!sure\b|only\b|just\b|too\b|necessarily\b)[\w'-]+){0,2}[\s-]*$")
+RECIPIENTS = (r"wife|husband|partner|boyfriend|girlfriend|fianc[eé]e?|son|daughter|kids?|child|children|boy|girl|toddler|baby|"
+              r"teen|teenager|nephew|niece|dad|father|mom|mum|mother|parents|grand(?:ma|pa|mother|father|son|daughter)|"
+              r"brother|sister|friend|colleague|coworker|boss|uncle|aunt|him|her")
+RECIPIENT_RE = re.compile(rf"\b(?:for|to)\s+(?:my|a|an|our|the|his|her)?\s*(?P<age>\d++[\s-]*(?:years?|yrs?)[\s-]*old\s*|"
+                          rf"\d++\s*y/?o\s*)?(?:(?:little|young|teenage|new|baby|older|younger)\s+)?(?P<who>{RECIPIENTS})?\b")
+USE_RE = re.compile(r"\bfor\s+(?=((?:[^\W\d_][\w'-]*\s*){1,5}))")  # lookahead: "looking for X for Y" tries both
+USE_STOP = set("and with under below less in that but which around between no not without at on to from about or please than "
+               "so because i it me is are was if who i'm im as by this my me myself you us sale free now sure age ages".split())
+USE_AFTER_SKIP = set("look looking search searching shop shopping ask asking wait waiting thank thanks pay go".split())
+
+# ---- intents ------------------------------------------------------------------------------------
+INJECTION_RE = rx(r"\bignore (?:all |any |the |your |my )?(?:previous |prior |above |earlier |preceding )?(?:instructions|rules|"
+                  r"prompts?)", r"\bdisregard\b.*\b(?:instructions|rules)", r"\bsystem prompt\b", r"\byou are now\b",
+                  r"\bpretend (?:to be|you are)\b", r"\bjailbreak", r"\bdeveloper mode\b",
+                  r"\b(?:give|apply|grant|set|make)\b.{0,25}\d++\s*%\s*(?:off|discount)",
+                  r"\b(?:give|make)\b.{0,20}\bfree\b(?! shipping| delivery| returns?)")
+STRONG_OOS_RE = rx(r"\b(?:write|compose|generate|create)\s+(?:me\s+)?(?:a|an|some)?\s*(?:poem|essay|story|song|haiku|"
+                   r"limerick|code|program|script|joke)|\bhomework\b|\b(?:tell|know) (?:me )?(?:a|any) jokes?\b|\bpoem\b")
+WEAK_OOS_RE = rx(r"\b(?:weather|forecast|politic\w*|election|vote|president|prime minister|government|religion|bitcoin|crypto\w*",
+                 r"stock market|invest\w*|diagnos\w*|symptoms?|doctor|medical|medicine|medication|prescription|disease|illness",
+                 r"lawyer|attorney|legal advice|lawsuit|divorce|capital of|history of|recipe|equation|calculus|solve",
+                 r"meaning of life|who won|horoscope|translate)\b")
+HUMAN_RE = rx(r"\bhuman\b", r"\breal (?:person|people|agent)\b", r"\blive (?:person|agent|chat|support)\b",
+              r"\bcustomer\s?(?:service|support|care|assistance|team)\b", r"\b(?:representative|operator|call cent(?:er|re))\b",
+              r"\bagent\b", r"\b(?:talk|speak|chat|contact|reach|call)\w*\s+(?:to\s+|with\s+)?(?:a |an |some |your |the )?"
+              r"(?:person|agent|someone|somebody|representative|rep|operator|staff|manager|supervisor|people|assistant)\b",
+              r"\b(?:phone number|phone line|hotline|call me|call (?:you|back)|ring you)\b",
+              r"\bcontact (?:you|support|someone|somebody)\b",
+              r"\b(?:someone|somebody) (?:from|at) (?:your|the) (?:team|staff|store|shop|company)\b")
+GOODS = r"(?:order|package|parcel|purchase|item|article|product|delivery|shipment|stuff)"
+ORDER_RE = rx(rf"\bwhere(?:'s| is| are)\s+(?:my|the|our)\s+{GOODS}", rf"\btrack\w*\s+(?:my |the |an |a |our )?{GOODS}",
+              rf"\border status\b|\bstatus of (?:my |the )?{GOODS}|\bhas my {GOODS}|\beta\b",
+              rf"\b(?:my|the|our)\s+(?:\w+\s+)?{GOODS}s?\s+(?:to\s+|will\s+|(?:is |are )?(?:going to|gonna)\s+)?"
+              r"(?:arrive|come|get here|be delivered|ship|shipped)\b",
+              rf"\bwhen (?:will|does|is|do) (?:my|the|i get my) {GOODS}",
+              rf"\b(?:locate|expect|receive)\s+(?:my |the )?(?:\w+ )?{GOODS}",
+              r"\b(?:has ?n[o']t|has not|did ?n[o']t|did not|never|not yet|still not) "
+              r"(?:arrived|come|shipped|been delivered|shown up|turned up|show up)\b")
+# Policy questions. Strong words mean an FAQ anywhere; weak ones only when no product is being discussed ("low profile").
+FAQ_RE = re.compile(r"\b(?:" + "|".join([
+    r"return\w*|refund\w*|money back|reimburs\w*|compensation\w*|restitution\w*|rebate\w*|exchang\w*|send (?:it |them )?back",
+    r"cancel\w*|termination|early exit|exit (?:fees?|charges?|penalt\w*)|withdrawal|penalt\w*",
+    r"shipping|shipment\w*|ship\w* (?:to|internationally|abroad|overseas|outside)|do you ship|deliver\w*|postage|courier|customs",
+    r"import (?:tax\w*|dut\w*)|duties|abroad|overseas|international\w*|sign for|order\w* from (?!your\b|you\b|the\b|my\b)[a-z]+",
+    r"payment\w*|paypal|pay (?:with|by|in|later|over time|monthly)|paying (?:with|by)|how (?:can|do) i pay|ways to pay",
+    r"credit card|debit card|declined|been charged|was charged|charged twice|billing|installments?|instalments?|financing|klarna",
+    r"invoice\w*|receipts?|bills?|warrant\w*|guarantee\w*|repair\w*|defective|damaged|faulty|wrong item|crushed|cracked",
+    r"stopped working|(?:doesn'?t|don'?t|won'?t|does not|do not|will not) (?:work|turn on|charge)",
+    r"(?:cards?|apple pay|google pay) do you (?:take|accept)|(?:take|accept) (?:apple pay|google pay|(?:credit |debit )?cards?)",
+    r"size (?:guide|chart)|sizing|what size|true to size|runs? (?:small|large|big)",
+    r"price match\w*|price drop|price adjust\w*|gift cards?|gift wrap\w*|gift receipts?|vouchers?|promo(?: code)?s?|coupons?",
+    r"discount\w*|\w*account\w*|sign(?:ing)?[ -]?up\w*|signup|regist\w*|log ?in|login|password\w*|pwd|pin code|username",
+    r"credentials|access key|(?:restor|recover|retriev|reset)\w* (?:my |the |a |your )?(?:\w+ )?(?:key|pin|code|access)",
+    r"key retrieval|personal (?:details|info\w*|data)|privacy|gdpr|my data|unsubscrib\w*|newsletter\w*|subscri\w*|spam",
+    r"stop (?:sending|emailing)|where are (?:your|the) (?:stores?|shops?)|physical (?:store|shop)s?",
+    r"address\w*|opening hours|store hours|stores? near|store locat\w*|pick ?up|pickup|click and collect|in[- ]store",
+    r"feedback|complain\w*|reclamation\w*|(?:file|lodge|make|submit|open|customer|consumer|warranty|a) claim|claim against",
+    r"(?:leav|writ|submit|post|send|giv)\w*\s+(?:a |an |my |some |your )?(?:\w+ )?(?:reviews?|opinions?|comments?)",
+    r"(?:chang|modif|edit|updat|add|remov|delet|switch|swap|correct)\w*\b.{0,25}\b(?:order|purchase)",
+    r"devol\w*|reembols\w*|retour\w*|rembours\w*|rückgabe|zurückgeben|erstattung|envío|envio|livraison|versand|garant\w*",
+]) + r")\b")
+FAQ_WEAK_RE = re.compile(r"\b(?:user|profile|pin|lost|late|missing|broken|stolen|review|fees?|contract|pay for|ships?)\b")
+HOWTO_ORDER_RE = re.compile(r"\b(?:place|make|making|placing)\s+(?:an? |the )?(?:\w+ )?(?:order|purchase)\b|\b(?:buy\w*|order\w*|"
+                            r"purchas\w*|shop\w*|acquir\w*|get)\s+(?:an? |one |some |several |a few |few |multiple )?"
+                            r"(?:of (?:your|ur|the) )?(?:items?|products?|articles?|things|stuff|something)\b")
+CART_ADD_RE = rx(r"\b(?:add|put|throw|place|move)\b.{0,40}\b(?:to|in|into)\s+(?:my\s+|the\s+)?(?:cart|basket|bag|trolley)\b",
+                 r"^(?:please\s+|ok(?:ay)?,?\s+|great,?\s+)?add\s+(?:it|that|this|them|both|the|one|#|\d)\b")
+CART_REMOVE_RE = rx(r"\b(?:remove|delete|take out|drop)\b.{0,40}\b(?:from|out of)\s+(?:my\s+|the\s+)?(?:cart|basket|bag)\b",
+                    r"^(?:please\s+)?(?:remove|delete|drop)\s+(?:it|that|this|them|the)\b")
+CART_SHOW_RE = rx(r"\bwhat(?:'s| is)\s+in\s+(?:my|the)\s+(?:cart|basket)", r"^(?:my\s+)?(?:shopping\s+)?(?:cart|basket)\W*$",
+                  r"\b(?:show|view|see|open|check)\s+(?:me\s+)?(?:my\s+|the\s+)?(?:shopping\s+)?(?:cart|basket)\b",
+                  r"\bcheck\s*out\b|\bcheckout\b|\bproceed to (?:payment|pay)\b")
+BUY_RE = re.compile(r"\b(?:i'?ll take|i will take|take|buy|purchase|order|get me)\b")
+COMPARE_RE = rx(r"\bcompar\w*", r"\bvs\.?\b|\bversus\b|\bdiffer\w*\b|\bside by side\b|\bhow do they compare\b",
+                r"\bwhich (?:one|of (?:them|these|those|the \w+))\b",
+                r"\bwhich (?:is|would|should|do)\b.*\b(?:better|best|recommend|prefer|pick|choose|get|buy)")
+QUESTION_RE = rx(r"\?", r"^(?:is|are|does|do|did|can|could|will|would|has|have|what|what's|whats|which|how|why|when|where|who)\b",
+                 r"\btell me (?:more )?about\b", r"\bmore (?:info|information|details)\b", r"\bdetails\b|\bspecs?\b|\bdescribe\b")
+SHOP_RE = re.compile(r"\b(?:recommend\w*|suggest\w*|show me|looking for|look for|searching for|shopping for|gift|present|buy|"
+                     r"do you (?:have|sell|carry|stock)|cheap|budget|affordable|best|something|anything|need an?|want an?|"
+                     r"options)\b")
+REFINE_RE = re.compile(r"\b(?:instead|what about|how about|other (?:options|colou?rs|brands|ones)|more options|show me more|"
+                       r"something else|anything else|different|alternatives?|similar|only|rather|prefer)\b")
+CHITCHAT_RE = rx(r"^(?:hi|hello|hey|heya|hiya|howdy|yo|greetings|good (?:morning|afternoon|evening|day)|thanks?|thank you|thx|ty",
+                 r"cheers|bye|goodbye|see you|ok(?:ay)?|cool|great|nice|awesome|perfect|sure|yes|no|yep|nope|hola|buenas",
+                 r"buen[oa]s (?:días|dias|tardes|noches)|bonjour|bonsoir|salut|hallo|guten (?:tag|morgen|abend)|servus|moin",
+                 r"ciao|buongiorno|olá|ola|oi|merci|gracias|danke|grazie|obrigad[oa])\b",
+                 r"\bhow are you\b|\bwho are you\b|\bwhat can you do\b|\bnice to meet\b")
+RESET_RE = re.compile(r"\b(?:start over|start again|from scratch|never ?mind|forget (?:it|that|everything|about it)|new search|"
+                      r"something (?:completely |totally )?different)\b")
+# (pattern, attribute base word or "price", bound): refinements relative to the products shown or referenced.
+COMPARATIVES = [(re.compile(p), base, bound) for p, base, bound in [
+    (r"\b(?:cheaper|less expensive|more affordable|lower price[ds]?|too (?:expensive|pricey|much))\b", "price", "max"),
+    (r"\b(?:more expensive|pricier|premium|high(?:er)?[- ]end|fancier|top of the line)\b", "price", "min"),
+    (r"\b(?:lighter|less heavy|too heavy)\b", "weight", "max"),
+    (r"\b(?:longer|more|better) battery\b", "battery", "min"),
+    (r"\b(?:more|bigger) (?:storage|space)\b", "storage", "min"),
+    (r"\bmore (?:ram|memory)\b", "ram", "min"),
+    (r"\b(?:bigger|larger) (?:screen|display)\b", "screen", "min"),
+]]
+
+
+def blank(text: str, span: tuple[int, int]) -> str:
+    return text[:span[0]] + " " * (span[1] - span[0]) + text[span[1]:]
+
+
+def negated(text: str, start: int) -> bool:
+    clause = re.split(r"[,.;!?]|(?<!anything )(?<!everything )\bbut\b", text[max(0, start - 40):start])[-1]
+    return bool(NEGATION_RE.search(clause))
+
+
+def add_wish(target: dict[str, Any], name: str, value: Any) -> None:
+    """Several values of one attribute become a list of acceptable values ("black or navy")."""
+    old = target.get(name)
+    if old is None or isinstance(value, (bool, dict)):
+        target[name] = value
+        return
+    merged = list(dict.fromkeys((old if isinstance(old, list) else [old]) + (value if isinstance(value, list) else [value])))
+    target[name] = merged[0] if len(merged) == 1 else merged
+
+
+def find_identifiers(text: str, vocab: Vocabulary) -> tuple[str, str | None, str | None, list[str]]:
+    """E-mail, model numbers or product ids ("kx870" = "KX-870") and an order id, each blanked once read."""
+    email = order_id = None
+    if m := EMAIL_RE.search(text):
+        email, text = m.group(), blank(text, m.span())
+    refs: list[str] = []
+    tokens = list(MODEL_TOKEN_RE.finditer(text))
+    for i, token in enumerate(tokens):
+        key, span = compact(token.group()), token.span()
+        after = tokens[i + 1] if i + 1 < len(tokens) else None
+        if not re.search(r"\d", key) and after and after.group()[0].isdigit() and text[token.end():after.start()] == " ":
+            key, span = key + compact(after.group()), (token.start(), after.end())  # "kx 870"
+        if key in vocab.models and re.search(r"\d", key):
+            refs.append(vocab.models[key])
+            text = blank(text, span)
+    for m in ORDER_ID_RE.finditer(text):
+        found = next(g for g in m.groups() if g)
+        if compact(found) not in vocab.models:
+            order_id, text = found.upper(), blank(text, m.span())
+            break
+    return text, order_id, email, refs
+
+
+def find_references(text: str, state: DialogueState) -> list[str]:
+    """Positions in the last recommendation: "the second one", "1st or 3rd", "#2", "the first two", "both"."""
+    shown, refs = state.shown, []
+    for m in REF_RE.finditer(text):
+        if m.group("both") or m.group("all"):
+            refs += shown[:2] if m.group("both") else shown
+        elif top := m.group("top"):
+            refs += shown[:COUNTS.get(top) or int(top)]
+        elif word := m.group("ord") or m.group("digit"):
+            index, count = ORDINALS[word], m.group("count")
+            if count and index == 0:  # "the first two"
+                refs += shown[:COUNTS.get(count) or int(count)]
+            else:
+                refs += shown[index:][:1] if index >= 0 else shown[-1:]
+        else:
+            number = m.group("num")
+            refs += shown[(COUNTS.get(number) or int(number)) - 1:][:1]
+    return list(dict.fromkeys(refs))
+
+
+def last_discussed(state: DialogueState) -> str | None:
+    """"it": the product of the latest assistant turn about exactly one product, or the only one shown."""
+    for turn in reversed(state.history):
+        if turn.role == "assistant" and turn.product_ids:
+            return turn.product_ids[0] if len(turn.product_ids) == 1 else None
+    return state.shown[0] if len(state.shown) == 1 else None
+
+
+def find_category(text: str, vocab: Vocabulary) -> str | None:
+    """The product kind asked for: catalog names beat synonyms, and "a case for my phone" is about the case."""
+    found = []
+    for m in vocab.patterns["category"].finditer(text) if vocab.patterns.get("category") else ():
+        if not negated(text, m.start()):
+            secondary = bool(re.search(r"\bfor (?:my|a|an|the|your|our)?\s*$", text[max(0, m.start() - 12):m.start()]))
+            key = compact(m.group())
+            found.append((secondary, key in vocab.synonym_terms, m.start(), vocab.category_terms[key]))
+    return min(found)[3] if found else None
+
+
+def find_recipient(text: str, prefs: Preferences) -> None:
+    """Who it is for: "for my wife", "gift for my 7 year old son" (son), "for a 7 year old"."""
+    for m in RECIPIENT_RE.finditer(text):
+        if m.group("who") or m.group("age"):
+            prefs.recipient = m.group("who") or re.sub(r"[\s-]+", " ", m.group("age")).strip()
+            return
+
+
+def find_use_case(text: str, prefs: Preferences, vocab: Vocabulary) -> None:
+    """What it is for: "for marathon training", "for my commute" (not "for my Nexora Nova": that is a wish)."""
+    for m in USE_RE.finditer(text):
+        words = re.sub(r"^(?:(?:my|the|a|an|some|our|your|his|her)\s+)+", "", m.group(1)).split()
+        use = " ".join(itertools.takewhile(lambda w: w not in USE_STOP, words))
+        known = any(compact(use) in terms for terms in (vocab.category_terms, vocab.value_terms, vocab.brands))
+        after_verb = set(text[:m.start()].split()[-1:]) & USE_AFTER_SKIP  # "looking for ..." names the product, not a use
+        if use and not known and not after_verb and not re.match(rf"(?:{RECIPIENTS})\b", use):
+            prefs.use_case = use
+            return
+
+
+def find_attributes(text: str, prefs: Preferences, vocab: Vocabulary) -> str:
+    """Sizes, ages, on/off features and named values (colors, materials...), then numbers with units."""
+    attrs = vocab.attributes_in(prefs.category)
+    for m in SIZE_RE.finditer(text):
+        size = SIZE_WORDS.get(m.group(1), m.group(1))
+        for name in ("sizes", "size"):
+            if name in attrs and size in attrs[name].values:
+                add_wish(prefs.must_have, name, attrs[name].values[size])
+                text = blank(text, m.span())
+    for m in AGE_RE.finditer(text):
+        for info in attrs.values():
+            if info.base == "age" and info.bound == "min":  # the product's minimum age must not exceed the child's
+                prefs.must_have[info.name] = {"max": int(next(g for g in m.groups() if g))}
+        text = blank(text, m.span())
+    for kind, table in (("flag", vocab.flag_terms), ("value", vocab.value_terms)):
+        for m in vocab.patterns[kind].finditer(text) if vocab.patterns.get(kind) else ():
+            target = prefs.excluded if negated(text, m.start()) else prefs.must_have
+            for name, value in [(table[compact(m.group())], True)] if kind == "flag" else table[compact(m.group())]:
+                if name in attrs:
+                    add_wish(target, name, value)
+            text = blank(text, m.span())
+    return find_numbers(text, prefs, vocab, attrs)
+
+
+def closeness(info: AttributeInfo, text: str, span: tuple[int, int]) -> int:
+    """Characters between a number and the nearest word naming the attribute ("ram", "battery", "lighter")."""
+    words = "|".join(re.escape(w) for w in info.base.split() + list(BASE_SYNONYMS.get(info.base, ())))
+    start = max(0, span[0] - 30)
+    hits = re.finditer(rf"\b(?:{words})\b", text[start:span[1] + 30])
+    return min((abs(start + h.start() - span[0]) for h in hits), default=999)
+
+
+def find_numbers(text: str, prefs: Preferences, vocab: Vocabulary, attrs: dict[str, AttributeInfo]) -> str:
+    """"16gb ram" -> ram_gb >= 16, "under 200 grams" -> weight_g <= 200, "spf 50" -> spf >= 50."""
+    if not (unit := vocab.patterns.get("unit")):
+        return text
+    if "number" not in vocab.patterns:
+        vocab.patterns["number"] = re.compile(  # "16gb", "20 hours or more", "spf 50"; never "$100"
+            rf"(?<![\w.$€£])(?<![$€£] )(\d++(?:\.\d++)?)\s*-?\s*({unit.pattern})(?![\w])"
+            rf"(\s*(?:or more|\+|or less|max|min))?"
+            rf"|\b({unit.pattern})\s*(?:of\s*)?(\d++(?:\.\d++)?)\b")
+    for m in list(vocab.patterns["number"].finditer(text)):
+        value, spoken, post = float(m.group(1) or m.group(5)), m.group(2) or m.group(4), m.group(3) or ""
+        if spoken == "in" and not re.fullmatch(r"[\d.]+in", m.group().strip()):
+            continue  # "15in" is a screen size; "100 in black" is not
+        terms = vocab.number_terms.get(spoken, [])
+        candidates = [(attrs[n], f) for n, f in terms if n in attrs] or [(vocab.attributes[n], f) for n, f in terms]
+        fitting = [(a, f) for a, f in candidates if a.low is None or a.low / 3 <= value * f <= (a.high or 0) * 3]
+        cue = NUMBER_CUE_RE.search(text[max(0, m.start() - 20):m.start()])
+        if fitting:  # the attribute named nearest ("16gb ram, 512gb storage"), else the most common one
+            info, factor = min(fitting, key=lambda c: (closeness(c[0], text, m.span()), -c[0].count))
+            lower = (cue and cue.group("max")) or "less" in post or "max" in post
+            bound = "max" if lower else "min" if cue or post else "max" if info.base in LOWER_IS_BETTER else "min"
+            number = value * factor
+            prefs.must_have[info.name] = {bound: int(number) if number.is_integer() else number}
+        text = blank(text, (m.start() - (len(cue.group()) if cue else 0), m.end()))  # never read later as a price
+    return text
+
+
+def find_budget(text: str, prefs: Preferences) -> str:
+    """Price limits in the shop currency; currency signs are read as plain numbers, percentages never."""
+    text = PERCENT_RE.sub(lambda m: " " * len(m.group()), text)
+    priced = bool(PRICED_RE.search(text))
+    for kind, pattern in BUDGET_PATTERNS:
+        for m in list(pattern.finditer(text)):
+            if kind.endswith("?") and not (priced if kind == "range?" else PRICED_RE.search(m.group())):
+                continue
+            values = []
+            for group in (g for g in m.groups() if g):
+                number, scale = AMOUNT_RE.search(group).groups()  # type: ignore[union-attr]
+                values.append(float(number) * (1000 if scale else 1))
+            if kind.startswith("range"):
+                prefs.budget_min, prefs.budget_max = min(values), max(values)
+            elif kind.startswith("max"):
+                prefs.budget_max = values[0]
+            elif kind == "min":
+                prefs.budget_min = values[0]
+            else:  # "around 200": about ±20%
+                prefs.budget_min, prefs.budget_max = round(values[0] * 0.8, 2), round(values[0] * 1.2, 2)
+            text = blank(text, m.span())
+    return text
+
+
+def find_brands(text: str, prefs: Preferences, vocab: Vocabulary) -> str:
+    for m in vocab.patterns["brand"].finditer(text) if vocab.patterns.get("brand") else ():
+        brand = vocab.brands[compact(m.group())]
+        target = prefs.avoid_brands if negated(text, m.start()) else prefs.brands
+        if brand not in target:
+            target.append(brand)
+        text = blank(text, m.span())
+    return text
+
+
+def apply_comparatives(text: str, prefs: Preferences, base: list[Product], vocab: Vocabulary) -> bool:
+    """"cheaper" -> below the cheapest shown (or referenced) price; "lighter" -> below the lightest. True if any was said."""
+    said = False
+    for pattern, name, bound in COMPARATIVES:
+        if not pattern.search(text):
+            continue
+        said = True
+        if name == "price":
+            if base and bound == "max" and prefs.budget_max is None:
+                prefs.budget_max = round(min(p.price for p in base) - 0.01, 2)
+            elif base and bound == "min" and prefs.budget_min is None:
+                prefs.budget_min = round(max(p.price for p in base) + 0.01, 2)
+            continue
+        names = [a for a, i in vocab.attributes.items() if i.kind == "number" and not i.bound and name in i.base.split()]
+        values = {a: [p.attributes[a] for p in base if isinstance(p.attributes.get(a), (int, float))] for a in names}
+        if any(values.values()) and not any(a in prefs.must_have for a in names):
+            attr = max(values, key=lambda a: len(values[a]))
+            step = 1 if all(isinstance(v, int) for v in values[attr]) else 0.1
+            prefs.must_have[attr] = {"max": min(values[attr]) - step} if bound == "max" else {"min": max(values[attr]) + step}
+    return said
+
+
+def find_intent(text: str, state: DialogueState, prefs: Preferences, refs: list[str], order_id: str | None,
+                comparative: bool, reset: bool) -> tuple[Intent, str | None]:
+    """The first matching rule wins; the order says which reading is safer when several fit."""
+    pointing = bool(refs or PRONOUN_RE.search(text) or PLURAL_PRONOUN_RE.search(text))
+    context = bool(state.shown) or not state.preferences.is_empty()
+    faq = bool(FAQ_RE.search(text) or (FAQ_WEAK_RE.search(text) and prefs.category is None and not refs))
+    if INJECTION_RE.search(text) or STRONG_OOS_RE.search(text):
+        return Intent.OUT_OF_SCOPE, None
+    if HUMAN_RE.search(text):
+        return Intent.HUMAN, None
+    if ORDER_RE.search(text) or (order_id and not faq):
+        return Intent.ORDER_STATUS, None
+    if CART_ADD_RE.search(text) or (BUY_RE.search(text) and pointing and not faq):
+        return Intent.CART, "add"
+    if CART_REMOVE_RE.search(text):
+        return Intent.CART, "remove"
+    if faq:
+        return Intent.FAQ, None
+    if CART_SHOW_RE.search(text):
+        return Intent.CART, "show"
+    if COMPARE_RE.search(text) or (len(refs) >= 2 and re.search(r"\b(?:better|which|or)\b", text)):
+        return Intent.COMPARE, None
+    if comparative and context:
+        return Intent.REFINE, None
+    if pointing and QUESTION_RE.search(text):
+        return Intent.PRODUCT_QUESTION, None
+    if WEAK_OOS_RE.search(text) and prefs.category is None and not refs:
+        return Intent.OUT_OF_SCOPE, None
+    if HOWTO_ORDER_RE.search(text) and prefs.is_empty():
+        return Intent.FAQ, None
+    if not prefs.is_empty() or SHOP_RE.search(text) or comparative or reset or (context and REFINE_RE.search(text)):
+        changed = prefs.category is not None and prefs.category != state.preferences.category
+        return (Intent.REFINE if context and not changed and not reset else Intent.RECOMMEND), None
+    if CHITCHAT_RE.search(text.strip()):
+        return Intent.CHITCHAT, None
+    return (Intent.PRODUCT_QUESTION if refs else Intent.CHITCHAT), None
+
+
+def parse(message: str, state: DialogueState, vocab: Vocabulary,
+          products_by_id: dict[str, Product] | None = None) -> Understanding:
+    """Read one message into an `Understanding` (source "rules"); empty input is chitchat with no wishes.
+
+    Wishes are kept for recommend/refine/compare/product_question (for a question they name what is asked
+    about: "is it waterproof?" -> waterproof), only the category for an FAQ, none for the other intents.
+    Model numbers come from the vocabulary; with `products_by_id`, references are checked against it and
+    comparatives ("cheaper", "lighter") get numbers from the products shown or referenced.
+    """
+    if not message or not message.strip():
+        return Understanding(intent=Intent.CHITCHAT, source="rules")
+    text = vocab.normalize(message[:MAX_CHARS])
+    work, order_id, email, refs = find_identifiers(text, vocab)
+    refs += find_references(work, state)
+    prefs = Preferences(category=find_category(work, vocab))
+    find_recipient(work, prefs)
+    find_use_case(work, prefs, vocab)
+    work = find_brands(find_budget(find_attributes(work, prefs, vocab), prefs), prefs, vocab)
+    if products_by_id is not None:
+        refs = [r for r in dict.fromkeys(refs) if r in products_by_id]
+    base = [products_by_id[r] for r in (refs or state.shown) if r in products_by_id] if products_by_id else []
+    comparative = apply_comparatives(work, prefs, base, vocab)
+    old = state.preferences.category
+    reset = bool(RESET_RE.search(text)) or (prefs.category is not None and old is not None and prefs.category != old)
+    flags = vocab.patterns.get("flag")  # "noise cancelling" is no cancellation
+    plain = flags.sub(lambda m: " " * len(m.group()), text) if flags else text
+    intent, action = find_intent(plain, state, prefs, refs, order_id, comparative, reset)
+    if intent in (Intent.PRODUCT_QUESTION, Intent.CART, Intent.COMPARE) and not refs:
+        if intent == Intent.COMPARE and not prefs.brands or PLURAL_PRONOUN_RE.search(plain):
+            refs = list(state.shown)  # "compare them", "which one is lighter?", "are they waterproof?"
+        elif PRONOUN_RE.search(plain) and (single := last_discussed(state)):
+            refs = [single]
+    if intent == Intent.FAQ:
+        prefs = Preferences(category=prefs.category)  # "returns for headphones": the category may pick the policy
+    elif intent not in (Intent.RECOMMEND, Intent.REFINE, Intent.PRODUCT_QUESTION, Intent.COMPARE):
+        prefs = Preferences()
+    return Understanding(intent=intent, preferences=prefs, product_refs=refs, cart_action=action, order_id=order_id, email=email,
+                         reset_preferences=reset and intent in (Intent.RECOMMEND, Intent.REFINE), source="rules")
+
+
+# ---- evaluation on labelled customer-support requests -------------------------------------------
+SUPPORT_INTENTS = {"track_order": Intent.ORDER_STATUS, "delivery_period": Intent.ORDER_STATUS,
+                   "contact_human_agent": Intent.HUMAN, "contact_customer_service": Intent.HUMAN}  # all others: policy (FAQ)
+
+
+def eval_support(path: str) -> float:
+    """Intent accuracy on a CSV with `instruction` and `intent` columns (the dataset's 27 intents mapped to ours)."""
+    import csv
+    from collections import Counter
+
+    from knowledge.loaders import embedded_shop_files, load_catalog
+
+    vocab = Vocabulary.from_products(load_catalog(embedded_shop_files()["catalog"]).records)
+    with open(path, newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    start = time.perf_counter()
+    results = [(row["intent"], parse(row["instruction"], DialogueState("eval"), vocab).intent) for row in rows]
+    each = (time.perf_counter() - start) * 1000 / max(1, len(rows))
+    total = Counter(name for name, _ in results)
+    right = Counter(name for name, got in results if got == SUPPORT_INTENTS.get(name, Intent.FAQ))
+    misses = Counter(f"{name}->{got.value}" for name, got in results if got != SUPPORT_INTENTS.get(name, Intent.FAQ))
+    accuracy = sum(right.values()) / max(1, len(rows))
+    print(f"intent accuracy {accuracy:.3f} on {len(rows)} requests ({each:.2f} ms each)")
+    for name in sorted(total):
+        print(f"  {name:26} {right[name] / total[name]:.2f} of {total[name]}")
+    print("most common confusions:", ", ".join(f"{k} {n}" for k, n in misses.most_common(6)))
+    return accuracy
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 3 and sys.argv[1] == "--eval-support":
+        eval_support(sys.argv[2])
+    else:
+        sys.exit("usage: python -m assistant.rules --eval-support PATH.csv")
