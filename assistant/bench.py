@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import random
 import resource
@@ -164,7 +165,7 @@ def render(results: list[dict[str, Any]], builds: list[dict[str, Any]], peak_mb:
         "# Retrieval benchmark",
         "",
         f"Command: `python -m assistant.bench retrieval --scale {args.scale} --repeats {args.repeats}`  ",
-        f"Machine: {platform.machine()}, {platform.processor() or 'cpu'}, {__import__('os').cpu_count()} cores, "
+        f"Machine: {platform.machine()}, {platform.processor() or 'cpu'}, {os.cpu_count()} cores, "
         f"Python {platform.python_version()}; date {time.strftime('%Y-%m-%d')}  ",
         f"Queries: `knowledge/eval/retrieval_queries.jsonl` (labels are criteria over the catalog or explicit ids). "
         f"recall@10 = |relevant ∩ top 10| / min(|relevant|, 10); MRR@10 = mean 1/rank of the first relevant hit. "
