@@ -31,6 +31,7 @@ class ProductFilter:
     exclude_brands: list[str] = field(default_factory=list)
     in_stock: bool = False
     attributes: dict[str, AttrFilter] = field(default_factory=dict)
+    exclude_attributes: dict[str, AttrFilter] = field(default_factory=dict)  # "not black", "without a mic"
     exclude_ids: list[str] = field(default_factory=list)
 
     def is_empty(self) -> bool:
@@ -55,6 +56,8 @@ class ProductFilter:
             clauses.append({"pid": {"$nin": list(self.exclude_ids)}})
         for name, wanted in self.attributes.items():
             clauses.append(attribute_clause(f"a_{name}", lowered(wanted), name in list_attributes))
+        for name, unwanted in self.exclude_attributes.items():
+            clauses.append(exclusion_clause(f"a_{name}", lowered(unwanted), name in list_attributes))
         if not clauses:
             return None
         return clauses[0] if len(clauses) == 1 else {"$and": clauses}
@@ -75,6 +78,8 @@ class ProductFilter:
             return False
         if product.id in self.exclude_ids:
             return False
+        if any(attribute_matches(product.attributes.get(n), lowered(w)) for n, w in self.exclude_attributes.items()):
+            return False
         return all(attribute_matches(product.attributes.get(n), lowered(w)) for n, w in self.attributes.items())
 
 
@@ -87,6 +92,17 @@ def attribute_clause(key: str, wanted: AttrFilter, is_list: bool) -> dict[str, A
         alternatives = [{key: {"$contains": option}} for option in options]
         return alternatives[0] if len(alternatives) == 1 else {"$or": alternatives}
     return {key: options[0]} if len(options) == 1 else {key: {"$in": options}}
+
+
+def exclusion_clause(key: str, unwanted: AttrFilter, is_list: bool) -> dict[str, Any]:
+    if isinstance(unwanted, dict):  # "not between 10 and 20": outside the range
+        outside = [{key: {op: float(unwanted[name])}} for name, op in (("min", "$lt"), ("max", "$gt")) if name in unwanted]
+        return outside[0] if len(outside) == 1 else {"$or": outside}
+    options = [as_metadata_number(o) for o in (unwanted if isinstance(unwanted, list) else [unwanted])]
+    if is_list:
+        clauses = [{key: {"$not_contains": option}} for option in options]
+        return clauses[0] if len(clauses) == 1 else {"$and": clauses}
+    return {key: {"$nin": options}}
 
 
 def as_metadata_number(value: Any) -> Any:

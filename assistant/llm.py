@@ -37,6 +37,10 @@ class LLMConfig:
     model: str = DEFAULT_MODEL  # openai: the model name the server expects
     api_key: str = field(default_factory=lambda: os.environ.get("SHOP_LLM_API_KEY", ""))
     max_new_tokens: int = 200
+    # "auto": the LLM reads messages and writes replies when it is fine-tuned (an adapter), another model
+    # or an endpoint; the raw 135M base model fails the guard on most replies (reports/dialogue.md), so
+    # with it rules and templates do the work. "on" / "off" force it.
+    use: str = "auto"
     timeout_s: float = 120.0
     cache_dir: Path = field(default_factory=default_cache)
 
@@ -49,7 +53,15 @@ class LLMConfig:
         config.adapter_path = env.get("SHOP_LLM_ADAPTER") or None
         config.base_url = env.get("SHOP_LLM_BASE_URL", config.base_url)
         config.model = env.get("SHOP_LLM_MODEL", config.model)
+        config.use = env.get("SHOP_LLM_USE", config.use).lower()
         return config
+
+    def enabled(self) -> bool:
+        if self.use not in ("auto", "on", "off"):
+            raise ValueError(f"SHOP_LLM_USE must be auto, on or off, not {self.use!r}")
+        if self.use != "auto":
+            return self.use == "on"
+        return self.backend == "openai" or bool(self.adapter_path or self.model_path)
 
 
 class ChatModel(Protocol):
@@ -115,20 +127,30 @@ class LocalLLM:
         return self.tokenizer.decode(output[0][inputs["input_ids"].shape[1]:], skip_special_tokens=True).strip()
 
     def stream(self, messages: list[Message], max_new_tokens: int | None = None) -> Iterator[str]:
+        """Tokens as generated; closing the iterator early stops generation at the next token."""
         import torch
-        from transformers import TextIteratorStreamer
+        from transformers import StoppingCriteria, StoppingCriteriaList, TextIteratorStreamer
 
         inputs = self.inputs(messages)
         streamer = TextIteratorStreamer(self.tokenizer, skip_prompt=True, skip_special_tokens=True)
+        stop = threading.Event()
+
+        class Stop(StoppingCriteria):
+            def __call__(self, input_ids: Any, scores: Any, **kwargs: Any) -> Any:
+                return torch.full((input_ids.shape[0],), stop.is_set(), dtype=torch.bool)
 
         def run() -> None:
             with self._lock, torch.inference_mode():
-                self.model.generate(**inputs, **self.generate_kwargs(max_new_tokens), streamer=streamer)
+                self.model.generate(**inputs, **self.generate_kwargs(max_new_tokens), streamer=streamer,
+                                    stopping_criteria=StoppingCriteriaList([Stop()]))
 
         worker = threading.Thread(target=run, daemon=True)
         worker.start()
-        yield from (piece for piece in streamer if piece)
-        worker.join()
+        try:
+            yield from (piece for piece in streamer if piece)
+        finally:
+            stop.set()
+            worker.join()
 
 
 class OpenAICompatibleLLM:

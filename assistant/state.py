@@ -87,6 +87,10 @@ class DialogueState:
     cart: dict[str, int] = field(default_factory=dict)  # product id -> quantity
     history: list[Turn] = field(default_factory=list)
     asked_clarification: bool = False  # we asked one question for the current request already
+    request: str = ""  # the shopper's words for the current search (refinements keep it)
+    order_id: str | None = None  # an order lookup waiting for its other half (id or email)
+    order_email: str | None = None
+    order_failures: int = 0  # wrong id/email pairs so far: lookups stop after a few (no guessing others' orders)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -100,4 +104,8 @@ class DialogueState:
             cart={str(k): int(v) for k, v in data.get("cart", {}).items()},
             history=[Turn(**turn) for turn in data.get("history", [])],
             asked_clarification=bool(data.get("asked_clarification", False)),
+            request=str(data.get("request", "")),
+            order_id=data.get("order_id"),
+            order_email=data.get("order_email"),
+            order_failures=int(data.get("order_failures", 0)),
         )

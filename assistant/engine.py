@@ -1,0 +1,382 @@
+"""One turn of dialogue: understand -> decide -> retrieve and score -> fact sheet -> reply -> check -> save.
+
+`Assistant.stream(session_id, message)` yields the reply text as it is written and then a `Reply`
+with the products, score parts and state; `Assistant.reply` is the same without streaming. Turns of
+one session run one at a time (a lock per session), so two requests cannot overwrite each other.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from dataclasses import dataclass, field, replace
+from typing import Any, Iterator
+
+from assistant import rules
+from assistant.config import Settings
+from assistant.factsheet import CartLine, FactSheet, faq_fact, product_fact
+from assistant.llm import ChatModel, LLMConfig, load_llm
+from assistant.policy import Action, action_for, should_clarify, wants_more
+from assistant.reasons import describe_value, money, wish_text
+from assistant.recommend import count_matching, filters_for, recommend
+from assistant.retriever import search_faq
+from assistant.scorer import Relevance, ScorerConfig, relevance_for
+from assistant.sessions import SessionStore
+from assistant.shop import LiveShop, Shop
+from assistant.state import DialogueState, Intent, Preferences, Understanding
+from assistant.understand import understand
+from assistant.vocabulary import Vocabulary
+from assistant.writer import Writer
+
+MAX_ORDER_ATTEMPTS = 5
+MAX_COMPARE = 4
+MAX_QTY = 10
+REQUEST_CHARS = 300
+THANKS_RE = re.compile(r"\b(?:thanks?|thank you|thx|ty|cheers|appreciate)\b", re.I)
+PRICE_Q_RE = re.compile(r"\b(?:how much|price|cost|costs|expensive|cheap)\b", re.I)
+STOCK_Q_RE = re.compile(r"\b(?:in stock|stock|available|availability|sold out|left)\b", re.I)
+RATING_Q_RE = re.compile(r"\b(?:rating|rated|reviews?|stars?|good|worth)\b", re.I)
+QTY_RE = re.compile(r"\b(\d{1,2}|two|three|four|five)\s*(?:x\b|of\b|pairs?\b|units?\b|pieces?\b)", re.I)
+WORD_QTY = {"two": 2, "three": 3, "four": 4, "five": 5}
+FOREIGN_WORDS = frozenset("""el la los las un una unos que para con por quiero busco necesito tienen hay zapatillas cuánto cuesta
+je cherche des pour avec une les est vous avez voudrais combien ich suche für mit eine und nicht haben sie möchte wie viel
+cerco voglio sono della questo quanto costa eu quero procuro não você obrigado gracias merci danke""".split())
+ENGLISH_WORDS = frozenset("the a an i you my for with and to is are do does what which how need want looking show me".split())
+GENERIC_WORDS = frozenset("""want need looking look find something anything thing things stuff please help recommend suggest
+show sell sells selling carry have good best nice cheap great some item items product products buy shop store gift present
+would like could should today really just also get any your you what which where kind type sort one ones other another
+more else different option options sale""".split())
+
+
+@dataclass
+class AssistantConfig:
+    shop_name: str = "our shop"
+    picks: int = 3  # products per recommendation
+
+
+@dataclass
+class Reply:
+    session_id: str
+    text: str
+    action: str
+    products: list[dict[str, Any]] = field(default_factory=list)  # shown products with price, reasons, score parts
+    turn_id: int | None = None
+    understood_by: str = "rules"
+    intent: str = ""
+    rejected_drafts: int = 0  # LLM drafts the guard replaced
+    cart: dict[str, int] = field(default_factory=dict)
+    cart_total: float = 0.0
+    preferences: dict[str, Any] = field(default_factory=dict)
+    latency_ms: float = 0.0
+    first_token_ms: float = 0.0
+
+
+def foreign_language(message: str) -> bool:
+    words = re.findall(r"[^\W\d_]+", message.lower())
+    if not words:
+        return False
+    non_latin = sum(1 for w in words if not re.fullmatch(r"[a-zà-ÿ]+", w))
+    foreign = sum(1 for w in words if w in FOREIGN_WORDS)
+    english = sum(1 for w in words if w in ENGLISH_WORDS)
+    return non_latin > len(words) / 2 or (foreign >= 2 and foreign > english)
+
+
+def wishes_in_words(prefs: Preferences, currency: str) -> list[str]:
+    words = []
+    if prefs.category:
+        words.append(prefs.category.replace("_", " "))
+    if prefs.budget_max is not None:
+        words.append(f"under {money(prefs.budget_max, currency)}")
+    if prefs.budget_min is not None:
+        words.append(f"over {money(prefs.budget_min, currency)}")
+    words += [wish_text(name, value) for name, value in prefs.must_have.items()]
+    words += [f"not {wish_text(name, value)}" for name, value in prefs.excluded.items()]
+    if prefs.brands:
+        words.append(f"from {' or '.join(prefs.brands)}")
+    if prefs.avoid_brands:
+        words.append(f"not {' or '.join(prefs.avoid_brands)}")
+    if prefs.use_case:
+        words.append(f"for {prefs.use_case}")
+    if prefs.recipient:
+        words.append(f"for {prefs.recipient}")
+    return words
+
+
+class Assistant:
+    def __init__(self, shop: LiveShop | Shop, sessions: SessionStore, llm: ChatModel | None = None,
+                 scorer_config: ScorerConfig | None = None, relevance: Relevance | None = None,
+                 config: AssistantConfig | None = None) -> None:
+        self.shop_source = shop
+        self.sessions = sessions
+        self.llm = llm
+        self.scorer_config = scorer_config or ScorerConfig.load()
+        self.relevance = relevance or relevance_for(self.scorer_config)
+        self.config = config or AssistantConfig()
+        self.writer = Writer(llm, self.config.shop_name)
+        self._vocab: tuple[str, Vocabulary] | None = None
+        self._locks: dict[str, threading.Lock] = {}
+        self._locks_guard = threading.Lock()
+
+    @classmethod
+    def from_settings(cls, settings: Settings, llm_config: LLMConfig | None = None, shop_name: str = "our shop") -> "Assistant":
+        llm_config = llm_config or LLMConfig.from_env()
+        llm = load_llm(llm_config) if llm_config.enabled() else None
+        return cls(LiveShop(settings), SessionStore(settings.data_dir / "sessions.sqlite"), llm,
+                   config=AssistantConfig(shop_name=shop_name))
+
+    # ---- public API ------------------------------------------------------------------------------
+    def reply(self, session_id: str, message: str) -> Reply:
+        result = None
+        for item in self.stream(session_id, message):
+            if isinstance(item, Reply):
+                result = item
+        assert result is not None
+        return result
+
+    def stream(self, session_id: str, message: str) -> Iterator[str | Reply]:
+        """Text chunks as they are written, then the `Reply`. Raises SessionError for a malformed id."""
+        start = time.perf_counter()
+        message = message if isinstance(message, str) else ""
+        with self._session_lock(session_id):
+            shop = self.current_shop()
+            state = self.sessions.load(session_id)
+            sheet, understanding = self.plan(shop, state, message)
+            chunks: list[str] = []
+            first = 0.0
+            for chunk in self.writer.write(sheet, shop):
+                if not chunks:
+                    first = (time.perf_counter() - start) * 1000
+                chunks.append(chunk)
+                yield chunk
+            text = "".join(chunks)
+            products = [vars(p) | {"reasons": list(p.reasons)} for p in sheet.products]
+            meta = {"action": sheet.action.value, "intent": understanding.intent.value, "source": understanding.source,
+                    "rejected_drafts": self.writer.last_rejections, "scores": {p.id: p.parts for p in sheet.products}}
+            turn_id = self.sessions.save_turn(state, message, text, [p.id for p in sheet.products], meta)
+            yield Reply(session_id, text, sheet.action.value, products, turn_id, understanding.source, understanding.intent.value,
+                        self.writer.last_rejections, dict(state.cart), self.cart_sheet(shop, state).cart_total,
+                        vars(state.preferences), (time.perf_counter() - start) * 1000, first)
+
+    def current_shop(self) -> Shop:
+        return self.shop_source.get() if isinstance(self.shop_source, LiveShop) else self.shop_source
+
+    def vocabulary(self, shop: Shop) -> Vocabulary:
+        if self._vocab is None or self._vocab[0] != shop.version:
+            self._vocab = (shop.version, Vocabulary.from_products(shop.products))
+        return self._vocab[1]
+
+    def _session_lock(self, session_id: str) -> threading.Lock:
+        with self._locks_guard:
+            return self._locks.setdefault(session_id, threading.Lock())
+
+    # ---- understand and decide -------------------------------------------------------------------
+    def plan(self, shop: Shop, state: DialogueState, message: str) -> tuple[FactSheet, Understanding]:
+        """Read the message, update `state`, and gather the facts of the reply."""
+        if not message.strip():
+            return FactSheet(Action.EMPTY), Understanding(Intent.CHITCHAT)
+        vocab = self.vocabulary(shop)
+        state.shown = [pid for pid in state.shown if pid in shop.by_id]  # a re-ingest may have removed some
+        u = understand(message, state, vocab, shop.by_id, self.llm)
+        if u.intent not in (Intent.ORDER_STATUS, Intent.OUT_OF_SCOPE) and (u.email or u.order_id) and (state.order_id or state.order_email):
+            u = replace(u, intent=Intent.ORDER_STATUS)  # the other half of a lookup in progress
+        sheet = self.act(shop, state, u, message)
+        sheet.currency = shop.settings.shop_currency
+        if foreign_language(message):
+            sheet.notes.append("language")
+        if len(message) > rules.MAX_CHARS:
+            sheet.notes.append(f"long:{rules.MAX_CHARS}")
+        return sheet, u
+
+    def act(self, shop: Shop, state: DialogueState, u: Understanding, message: str) -> FactSheet:
+        action = action_for(u)
+        if action == Action.RECOMMEND:
+            return self.recommend(shop, state, u, message)
+        if action == Action.COMPARE:
+            return self.compare(shop, state, u)
+        if action == Action.PRODUCT_ANSWER:
+            return self.product_answer(shop, state, u, message)
+        if action in (Action.FAQ_ANSWER, Action.HANDOFF):
+            query = "contact customer service speak to a person" if action == Action.HANDOFF else message
+            hits = search_faq(shop, query, k=1)
+            return FactSheet(action, faq=[faq_fact(shop.faq_by_id[h.id]) for h in hits])
+        if action == Action.ORDER_STATUS:
+            return self.order_status(shop, state, u)
+        if action in (Action.CART_ADD, Action.CART_REMOVE, Action.CART_SHOW):
+            return self.cart(shop, state, u, action, message)
+        if action == Action.OUT_OF_SCOPE:
+            injected = rules.INJECTION_RE.search(message.lower()) is not None
+            return FactSheet(action, notes=["injection"] if injected else [])
+        return FactSheet(Action.GREET, notes=["thanks"] if THANKS_RE.search(message) else [])
+
+    # ---- recommend -------------------------------------------------------------------------------
+    def recommend(self, shop: Shop, state: DialogueState, u: Understanding, message: str) -> FactSheet:
+        fresh = u.reset_preferences or (u.intent == Intent.RECOMMEND and u.preferences.category is not None
+                                        and u.preferences.category != state.preferences.category)
+        categories = sorted(c.replace("_", " ") for c in self.vocabulary(shop).categories)
+        missing = self.not_carried(shop, message, u.preferences)
+        if missing:
+            return FactSheet(Action.RECOMMEND, notes=[f"not_carried:{missing}"], categories=categories)
+        more = wants_more(message, u)
+        exclude = list(state.shown) if more else []
+        state.preferences = u.preferences if fresh else state.preferences.merged_with(u.preferences)
+        if fresh or not state.request:
+            state.request, state.asked_clarification = message[:REQUEST_CHARS], False
+        elif u.intent == Intent.RECOMMEND and not more:
+            state.request = f"{state.request} {message}"[-REQUEST_CHARS:]
+        prefs = state.preferences
+        currency = shop.settings.shop_currency
+        question = should_clarify(message, state, count_matching(shop, filters_for(prefs)))
+        if question and u.intent == Intent.RECOMMEND:
+            state.asked_clarification = True
+            count = count_matching(shop, filters_for(prefs))
+            text = (f"Happy to help! What kind of product are you looking for? We carry {', '.join(categories)}."
+                    if question == "category" else
+                    f"We have {count} {prefs.category.replace('_', ' ')} in stock. What will you mainly use them for, "
+                    "and do you have a budget in mind?")
+            return FactSheet(Action.CLARIFY, question=text, wishes=wishes_in_words(prefs, currency))
+        rec = recommend(shop, prefs, state.request, self.scorer_config, self.relevance, self.config.picks, exclude)
+        state.shown = [p.product.id for p in rec.picks]
+        facts = [product_fact(p.product, p.price, currency, p.reasons, p.total, p.parts) for p in rec.picks]
+        return FactSheet(Action.RECOMMEND, products=facts, wishes=wishes_in_words(prefs, currency), relaxed=rec.relaxed,
+                         categories=categories)
+
+    def not_carried(self, shop: Shop, message: str, prefs: Preferences) -> str | None:
+        """The product words of a request the catalog has never heard of ("kayak"), when none it knows."""
+        if prefs.category or prefs.must_have or prefs.brands or prefs.use_case:
+            return None
+        index = shop.product_index
+        unknown, known = [], 0
+        for word in re.findall(r"[a-z]{3,}", message.lower()):
+            if word in GENERIC_WORDS or word in rules.USE_STOP or word in ENGLISH_WORDS:
+                continue
+            terms = index.query_terms(word)
+            if terms:
+                known += 1
+            else:
+                unknown.append(word)
+        return " ".join(unknown[:3]) if unknown and not known else None
+
+    # ---- product questions and comparison --------------------------------------------------------
+    def referenced(self, shop: Shop, state: DialogueState, u: Understanding, limit: int) -> list[str]:
+        refs = [r for r in u.product_refs if r in shop.by_id] or list(state.shown)
+        return list(dict.fromkeys(refs))[:limit]
+
+    def compare(self, shop: Shop, state: DialogueState, u: Understanding) -> FactSheet:
+        ids = self.referenced(shop, state, u, MAX_COMPARE)
+        currency = shop.settings.shop_currency
+        facts = [product_fact(shop.by_id[i], shop.price_of(shop.by_id[i]), currency) for i in ids]
+        return FactSheet(Action.COMPARE, products=facts if len(facts) >= 2 else [])
+
+    def product_answer(self, shop: Shop, state: DialogueState, u: Understanding, message: str) -> FactSheet:
+        ids = [r for r in u.product_refs if r in shop.by_id][:MAX_COMPARE]
+        if not ids and len(state.shown) == 1:
+            ids = list(state.shown)
+        currency = shop.settings.shop_currency
+        sheet = FactSheet(Action.PRODUCT_ANSWER)
+        for pid in ids:
+            product = shop.by_id[pid]
+            fact = product_fact(product, shop.price_of(product), currency)
+            sheet.products.append(fact)
+            sheet.answer += answer_lines(product, fact.price, currency, u.preferences, message)
+        return sheet
+
+    # ---- orders ----------------------------------------------------------------------------------
+    def order_status(self, shop: Shop, state: DialogueState, u: Understanding) -> FactSheet:
+        sheet = FactSheet(Action.ORDER_STATUS)
+        if state.order_failures >= MAX_ORDER_ATTEMPTS:
+            sheet.notes.append("order_locked")
+            return sheet
+        state.order_id = (u.order_id or state.order_id or "").upper() or None
+        state.order_email = (u.email or state.order_email or "").lower() or None
+        example = next(iter(shop.orders), "HL-100123")
+        if not state.order_id or not state.order_email:
+            need = "both" if not state.order_id and not state.order_email else "email" if state.order_id else "order_id"
+            sheet.notes += [f"order_need:{need}", f"order_example:{example}", f"order_id:{state.order_id or ''}"]
+            return sheet
+        order_id, email = state.order_id, state.order_email
+        state.order_id = state.order_email = None  # used once: a later lookup asks again
+        order = shop.orders.get(order_id)
+        if order is None or order.email.lower() != email:
+            state.order_failures += 1
+            sheet.notes.append("order_not_found")
+            return sheet
+        sheet.order = order
+        return sheet
+
+    # ---- cart ------------------------------------------------------------------------------------
+    def cart_sheet(self, shop: Shop, state: DialogueState) -> FactSheet:
+        lines = []
+        for pid, qty in state.cart.items():
+            if pid in shop.by_id:
+                product = shop.by_id[pid]
+                lines.append(CartLine(pid, product.title, qty, round(shop.price_of(product), 2), shop.settings.shop_currency))
+        return FactSheet(Action.CART_SHOW, cart=lines, currency=shop.settings.shop_currency)
+
+    def cart(self, shop: Shop, state: DialogueState, u: Understanding, action: Action, message: str) -> FactSheet:
+        state.cart = {pid: qty for pid, qty in state.cart.items() if pid in shop.by_id}
+        changed = None
+        if action == Action.CART_ADD:
+            changed = self.add_to_cart(shop, state, u, message)
+        elif action == Action.CART_REMOVE:
+            targets = [r for r in u.product_refs if r in state.cart] or (list(state.cart) if len(state.cart) == 1 else [])
+            if not targets:
+                changed = "Which item should I remove? Tell me its name or number." if state.cart else None
+            for pid in targets:
+                del state.cart[pid]
+            if targets:
+                changed = "Removed " + ", ".join(f"**{shop.by_id[p].title}**" for p in targets) + " from your cart."
+        sheet = self.cart_sheet(shop, state)
+        sheet.action, sheet.changed = action, changed
+        return sheet
+
+    def add_to_cart(self, shop: Shop, state: DialogueState, u: Understanding, message: str) -> str:
+        targets = [r for r in u.product_refs if r in shop.by_id] or (list(state.shown[:1]) if len(state.shown) == 1 else [])
+        if not targets:
+            return "Which product should I add? Say e.g. \"add the first one\" or give its name."
+        qty_match = QTY_RE.search(message)
+        qty = 1
+        if qty_match:
+            raw = qty_match.group(1).lower()
+            qty = min(WORD_QTY.get(raw) or int(raw), MAX_QTY) or 1
+        done, refused = [], []
+        for pid in targets:
+            product = shop.by_id[pid]
+            wanted = state.cart.get(pid, 0) + qty
+            if not product.in_stock:
+                refused.append(f"**{product.title}** is out of stock, so I can't add it.")
+            elif product.stock is not None and wanted > product.stock:
+                refused.append(f"Only {product.stock} of **{product.title}** are in stock.")
+            else:
+                state.cart[pid] = wanted
+                done.append(f"{qty} x **{product.title}**" if qty > 1 else f"**{product.title}**")
+        added = f"Added {', '.join(done)} to your cart." if done else ""
+        return " ".join([added] + refused).strip()
+
+
+def answer_lines(product: Any, price: float, currency: str, asked: Preferences, message: str) -> list[str]:
+    """Answers to a question about one product, from its catalog row only."""
+    title = product.title
+    lines = []
+    for name, wanted in {**asked.must_have, **asked.excluded}.items():
+        value = product.attributes.get(name)
+        if value is None:
+            lines.append(f"The catalog doesn't list {wish_text(name, wanted)} for the **{title}**.")
+        elif isinstance(value, bool):
+            label = describe_value(name, True)
+            lines.append(f"Yes, the **{title}** is listed as {label}." if value else f"No, the **{title}** is not listed as {label}.")
+        else:
+            lines.append(f"The **{title}** has {describe_value(name, value)}.")
+    if PRICE_Q_RE.search(message) or asked.budget_max is not None:
+        lines.append(f"The **{title}** costs {money(price, currency)}.")
+    if STOCK_Q_RE.search(message):
+        stock = product.stock
+        status = ("is out of stock right now" if stock == 0 else f"is in stock, only {stock} left" if stock is not None and stock <= 5
+                  else "is in stock" if stock is not None else "has no stock figure listed")
+        lines.append(f"The **{title}** {status}.")
+    if RATING_Q_RE.search(message) and product.rating is not None:
+        lines.append(f"The **{title}** is rated {product.rating:g}/5 from {product.review_count:,} reviews.")
+    if not lines:
+        facts = "; ".join(describe_value(n, v) for n, v in list(product.attributes.items())[:6])
+        lines.append(f"The **{title}** ({money(price, currency)}): {facts}.")
+    return lines

@@ -1,0 +1,118 @@
+"""Check: every product, price, stock claim and policy figure in a reply must be backed by the fact sheet.
+
+A figure is grounded when the fact sheet the reply was written from contains it (a price, a cart
+total, an order total, "30 days" or "15%" in a policy entry, the shopper's own budget). Products are
+grounded when they are on the sheet: naming any other catalog product, an unknown product id, or
+a made-up product in a list of picks is a violation, and so is pairing a product with another
+product's price or the wrong stock status. Text is only ever matched, never obeyed.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from assistant.factsheet import FactSheet, render
+from assistant.shop import Shop, normalise_identifier
+
+MONEY_RE = re.compile(r"[$€£]\s?(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d{1,2}))?(?!\d)|"
+                      r"(?<![\d.])(\d+(?:\.\d{1,2})?)\s?(?:usd|dollars?|bucks|eur|euros?|gbp|pounds?)\b", re.I)
+PERCENT_RE = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)\s?(?:%|per ?cent)", re.I)
+DURATION_RE = re.compile(r"(?<![\d.])(\d+)(?:\s|-)(?:business\s|working\s|calendar\s)?(minute|hour|day|week|month|year)s?\b", re.I)
+ID_RE = re.compile(r"\b[A-Z]{2,4}-\d{4}\b")
+LISTED_RE = re.compile(r"^\s*(?:\d+[.)]|[-*•])\s*\*\*(.+?)\*\*", re.M)
+SENTENCE_RE = re.compile(r"[^\n.!?]+(?:[.!?](?!\d)|\n|$)")
+STOCK_CLAIMS = (("out of stock", "out"), ("only (\\d+) left", "few"), ("in stock", "in"), ("available now", "in"))
+
+
+@dataclass
+class Violation:
+    kind: str  # "price" | "figure" | "product" | "stock" | "leak"
+    detail: str
+
+    def __str__(self) -> str:
+        return f"{self.kind}: {self.detail}"
+
+
+def amounts(text: str) -> list[float]:
+    found = []
+    for m in MONEY_RE.finditer(text):
+        if m.group(3):
+            found.append(round(float(m.group(3)), 2))
+        else:
+            whole = m.group(1).replace(",", "")
+            found.append(round(float(f"{whole}.{m.group(2) or '0'}"), 2))
+    return found
+
+
+def figures(text: str) -> set[str]:
+    """Policy figures as comparable keys: "15%", "30 day"."""
+    keys = {f"{float(m.group(1)):g}%" for m in PERCENT_RE.finditer(text)}
+    keys |= {f"{int(m.group(1))} {m.group(2).lower()}" for m in DURATION_RE.finditer(text)}
+    return keys
+
+
+def sheet_products(sheet: FactSheet) -> dict[str, tuple[str, float]]:
+    """Every product the sheet may name: id -> (title, price)."""
+    named = {p.id: (p.title, p.price) for p in sheet.products}
+    named.update({line.product_id: (line.title, line.unit_price) for line in sheet.cart})
+    if sheet.order is not None:
+        named.update({item.product_id: (item.title, item.unit_price) for item in sheet.order.items})
+    return named
+
+
+def stock_state(stock: int | None) -> str:
+    return "unknown" if stock is None else "out" if stock == 0 else "few" if stock <= 5 else "in"
+
+
+def check_sentence(sentence: str, sheet: FactSheet, named: dict[str, tuple[str, float]]) -> list[Violation]:
+    """Within one sentence: a named product goes with its own price and its own stock status."""
+    lower = sentence.lower()
+    mentioned = [pid for pid, (title, _) in named.items() if title.lower() in lower or pid.lower() in lower]
+    if not mentioned:
+        return []
+    problems = []
+    product_prices = {price for _, price in named.values()}
+    own = {named[pid][1] for pid in mentioned}
+    for amount in amounts(sentence):
+        if amount in product_prices and amount not in own:
+            problems.append(Violation("price", f"{amount:.2f} is another product's price in: {sentence.strip()[:120]}"))
+    if len(mentioned) == 1:
+        stock = {p.id: stock_state(p.stock) for p in sheet.products}.get(mentioned[0])
+        for pattern, claim in STOCK_CLAIMS:
+            if stock and re.search(pattern, lower) and claim != stock and not (claim == "in" and stock == "few"):
+                problems.append(Violation("stock", f"says {claim!r} but stock is {stock!r}: {sentence.strip()[:120]}"))
+                break
+    return problems
+
+
+def check(reply: str, sheet: FactSheet, shop: Shop, secrets: tuple[str, ...] = ()) -> list[Violation]:
+    """All claims in `reply` that `sheet` does not support (empty: the reply is grounded)."""
+    source = render(sheet)
+    allowed_money = set(amounts(source))
+    allowed_figures = figures(source)
+    named = sheet_products(sheet)
+    problems = [Violation("price", f"{a:.2f} is not on the fact sheet") for a in amounts(reply) if a not in allowed_money]
+    problems += [Violation("figure", f"{f} is not in the shop's policies or data") for f in sorted(figures(reply) - allowed_figures)]
+    for pid in dict.fromkeys(ID_RE.findall(reply)):
+        if pid not in named:
+            problems.append(Violation("product", f"{pid} is not a product on the fact sheet"))
+    lower = reply.lower()
+    words = normalise_identifier_words(reply)
+    sheet_models = {normalise_identifier(shop.by_id[pid].model) for pid in named if pid in shop.by_id}
+    titles = {title.lower() for title, _ in named.values()}
+    for product in shop.products:
+        model = normalise_identifier(product.model) if len(product.model) >= 4 else ""
+        if product.id not in named and (product.title.lower() in lower and product.title.lower() not in titles or (model and model in words and model not in sheet_models)):
+            problems.append(Violation("product", f"{product.id} ({product.title}) is not on the fact sheet"))
+    for listed in LISTED_RE.findall(reply):
+        if listed.strip().lower() not in titles:
+            problems.append(Violation("product", f"listed product {listed.strip()[:80]!r} is not on the fact sheet"))
+    for sentence in SENTENCE_RE.findall(reply):
+        problems += check_sentence(sentence, sheet, named)
+    problems += [Violation("leak", "reply repeats the assistant's instructions") for s in secrets if s and s.lower() in lower]
+    return problems
+
+
+def normalise_identifier_words(text: str) -> set[str]:
+    return {normalise_identifier(word) for word in re.findall(r"[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*", text)}

@@ -1,0 +1,182 @@
+"""Replies written straight from the fact sheet: grounded by construction.
+
+They are the reply when no fine-tuned dialogue LLM is configured, the fallback when an LLM reply
+fails the guard, and the targets the LLM is fine-tuned on. Each part has a key (a product id, a
+policy id, "question"...) so the writer can tell what an LLM reply left out and append just that.
+"""
+
+from __future__ import annotations
+
+from assistant.factsheet import FactSheet, ProductFact
+from assistant.policy import Action
+from assistant.reasons import money
+
+Part = tuple[str, str]  # (key, text)
+
+GREETING = ("Hi! I can help you find products from {shop}, compare them, manage your cart, check an order, "
+            "or answer questions about shipping, returns and payment. What are you shopping for today?")
+THANKS = "You're welcome! Anything else I can help you find?"
+OUT_OF_SCOPE = ("I'm the shopping assistant for {shop}, so I can only help with our products, your cart, orders, "
+                "and our shipping, returns and payment policies. What can I help you find?")
+INJECTION = ("I can't do that: I only follow the shop's own rules and data, and prices and policies are fixed by the shop. "
+             "I'm happy to help you find a product or answer a question about an order, shipping or returns.")
+EMPTY = "Your message came through empty. What are you looking for? For example: \"running shoes under $120\"."
+LANGUAGE = "Sorry, I can only reply in English for now."
+ORDER_NEED = {
+    "both": "I can check an order for you. Please send the order number (it looks like {example}) and the email address used for the order.",
+    "email": "Thanks! To protect your privacy I also need the email address used for order {order_id}.",
+    "order_id": "Thanks! Please also send the order number (it looks like {example}).",
+}
+ORDER_NOT_FOUND = ("I couldn't find an order matching that order number and email address. Please check both "
+                   "(the order number is in your confirmation email) and send them again.")
+ORDER_LOCKED = ("I can't look up more orders in this conversation after several unsuccessful attempts. "
+                "Please contact our customer service team, who can verify your identity.")
+
+
+def product_line(index: int, p: ProductFact) -> str:
+    brand = f" by {p.brand}" if p.brand and p.brand.lower() not in p.title.lower() else ""
+    why = "; ".join(p.reasons) if p.reasons else p.stock_text
+    return f"{index}. **{p.title}**{brand}: {money(p.price, p.currency)}\n   Why: {why}."
+
+
+def recommend_parts(sheet: FactSheet) -> list[Part]:
+    n = len(sheet.products)
+    if sheet.relaxed:
+        missing = ", ".join(sheet.relaxed)
+        intro = (f"We don't have anything that matches all of that ({missing}). "
+                 f"Here {'is the nearest alternative' if n == 1 else f'are the {n} nearest alternatives'}, "
+                 f"which may not meet every wish:")
+    elif sheet.wishes:
+        intro = f"Here {'is my top pick' if n == 1 else f'are my top {n} picks'} for {', '.join(sheet.wishes)}:"
+    else:
+        intro = f"Here {'is a popular pick' if n == 1 else f'are {n} popular picks'} from the shop:"
+    parts: list[Part] = [("intro", intro)]
+    parts += [(p.id, product_line(i, p)) for i, p in enumerate(sheet.products, start=1)]
+    follow = ("Would you like me to compare them, narrow them down (budget, colour, brand), or add one to your cart?"
+              if n > 1 else "Would you like more details or to add it to your cart?")
+    parts.append(("follow", follow))
+    return parts
+
+
+def no_match_parts(sheet: FactSheet) -> list[Part]:
+    thing = sheet.note_value("not_carried")
+    categories = ", ".join(sheet.categories)
+    if thing:
+        return [("intro", f"Sorry, we don't carry {thing}. We sell {categories}. Can I help you with any of those?")]
+    wishes = ", ".join(sheet.wishes) or "that"
+    return [("intro", f"Sorry, we don't have anything matching {wishes} right now, not even a close alternative in stock. "
+                      "Could you loosen a wish (budget, brand or a feature), or try another kind of product?")]
+
+
+def compare_parts(sheet: FactSheet) -> list[Part]:
+    products = sheet.products
+    names = [p.title for p in products]
+    header = "| | " + " | ".join(names) + " |"
+    rule = "|---" * (len(products) + 1) + "|"
+    rows = [("Price", [money(p.price, p.currency) for p in products]),
+            ("Brand", [p.brand or "-" for p in products]),
+            ("Rating", [f"{p.rating:g}/5 ({p.review_count} reviews)" if p.rating is not None else "not rated" for p in products]),
+            ("Stock", [p.stock_text for p in products])]
+    labels = list(dict.fromkeys(f.rsplit(":", 1)[0] if ":" in f else f for p in products for f in p.facts))
+    table = [header, rule] + [f"| {label} | " + " | ".join(values) + " |" for label, values in rows]
+    for fact in labels[:6]:
+        table.append(f"| {fact} | " + " | ".join(next((f.split(':', 1)[1].strip() for f in p.facts if f.startswith(fact + ':')),
+                                                        "yes" if fact in p.facts else "-") for p in products) + " |")
+    cheapest = min(products, key=lambda p: p.price)
+    parts: list[Part] = [("intro", f"Here's how the {len(products)} compare:"), ("table", "\n".join(table))]
+    parts += [(p.id, "") for p in products]  # the table names them all
+    parts.append(("follow", f"The cheapest is the {cheapest.title} at {money(cheapest.price, cheapest.currency)}. "
+                            "Want me to add one to your cart?"))
+    return parts
+
+
+def product_answer_parts(sheet: FactSheet) -> list[Part]:
+    if not sheet.products:
+        return [("intro", "Which product do you mean? Tell me its name, or ask me for recommendations first.")]
+    parts: list[Part] = [(f"answer{i}", line) for i, line in enumerate(sheet.answer)]
+    parts += [(p.id, "") for p in sheet.products]
+    return parts
+
+
+def faq_parts(sheet: FactSheet) -> list[Part]:
+    if not sheet.faq:
+        return [("intro", "I couldn't find that in our help pages. Our customer service team can answer it: just ask me for a person.")]
+    parts: list[Part] = []
+    for entry in sheet.faq:
+        parts.append((f"faq:{entry.id}", f"{entry.answer}\n\n(Source: our policy \"{entry.question}\" [{entry.id}])"))
+    return parts
+
+
+def order_parts(sheet: FactSheet) -> list[Part]:
+    order = sheet.order
+    if order is None:
+        if sheet.has_note("order_locked"):
+            return [("intro", ORDER_LOCKED)]
+        if sheet.has_note("order_not_found"):
+            return [("intro", ORDER_NOT_FOUND)]
+        need = sheet.note_value("order_need") or "both"
+        return [("intro", ORDER_NEED[need].format(example=sheet.note_value("order_example") or "HL-100123",
+                                                   order_id=sheet.note_value("order_id")))]
+    lines = [f"Order {order.order_id} (placed {order.placed_at}) is **{order.status}**."]
+    if order.shipped_at and order.status in ("shipped", "delivered"):
+        lines.append(f"It shipped on {order.shipped_at}" + (f" with {order.carrier}" if order.carrier else "")
+                     + (f", tracking number {order.tracking_number}" if order.tracking_number else "") + ".")
+    if order.delivered_at and order.status == "delivered":
+        lines.append(f"It was delivered on {order.delivered_at}.")
+    items = ", ".join(f"{item.qty} x {item.title}" for item in order.items)
+    lines.append(f"Items: {items}. Total: {money(order.total, order.currency)}.")
+    return [("order", " ".join(lines))]
+
+
+def cart_parts(sheet: FactSheet) -> list[Part]:
+    parts: list[Part] = []
+    if sheet.changed:
+        parts.append(("intro", sheet.changed))
+    if not sheet.cart:
+        parts.append(("cart", "Your cart is empty."))
+        return parts
+    lines = [f"- {line.qty} x **{line.title}**: {money(line.subtotal, line.currency)}" for line in sheet.cart]
+    parts.append(("cart", "Your cart:\n" + "\n".join(lines) + f"\n\n**Total: {money(sheet.cart_total, sheet.currency)}**"))
+    return parts
+
+
+def notices(sheet: FactSheet) -> list[Part]:
+    found: list[Part] = []
+    if sheet.has_note("long"):
+        found.append(("long", f"Your message was very long, so I read only its first {int(sheet.note_value('long')):,} characters."))
+    if sheet.has_note("language"):
+        found.append(("language", LANGUAGE))
+    return found
+
+
+def parts(sheet: FactSheet, shop_name: str) -> list[Part]:
+    return notices(sheet) + body(sheet, shop_name)
+
+
+def body(sheet: FactSheet, shop_name: str) -> list[Part]:
+    action = sheet.action
+    if action == Action.CLARIFY:
+        return [("question", sheet.question or "")]
+    if action == Action.RECOMMEND:
+        return (recommend_parts(sheet) if sheet.products else no_match_parts(sheet))
+    if action == Action.COMPARE:
+        return compare_parts(sheet) if len(sheet.products) >= 2 else [
+            ("intro", "Which products should I compare? Ask for recommendations first, then say e.g. \"compare the first two\".")]
+    if action == Action.PRODUCT_ANSWER:
+        return product_answer_parts(sheet)
+    if action == Action.FAQ_ANSWER or action == Action.HANDOFF:
+        handoff = [("intro", "I'll point you to our team.")] if action == Action.HANDOFF else []
+        return handoff + faq_parts(sheet)
+    if action == Action.ORDER_STATUS:
+        return order_parts(sheet)
+    if action in (Action.CART_ADD, Action.CART_REMOVE, Action.CART_SHOW):
+        return cart_parts(sheet)
+    if action == Action.OUT_OF_SCOPE:
+        return [("intro", INJECTION if sheet.has_note("injection") else OUT_OF_SCOPE.format(shop=shop_name))]
+    if action == Action.EMPTY:
+        return [("intro", EMPTY)]
+    return [("intro", THANKS if sheet.has_note("thanks") else GREETING.format(shop=shop_name))]
+
+
+def render(sheet: FactSheet, shop_name: str) -> str:
+    return "\n\n".join(text for _, text in parts(sheet, shop_name) if text)
