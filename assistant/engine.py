@@ -70,6 +70,7 @@ class Reply:
     preferences: dict[str, Any] = field(default_factory=dict)
     latency_ms: float = 0.0
     first_token_ms: float = 0.0
+    sheet: FactSheet | None = field(default=None, repr=False)  # what the reply was written from (tests, reports)
 
 
 def foreign_language(message: str) -> bool:
@@ -156,7 +157,7 @@ class Assistant:
             turn_id = self.sessions.save_turn(state, message, text, [p.id for p in sheet.products], meta)
             yield Reply(session_id, text, sheet.action.value, products, turn_id, understanding.source, understanding.intent.value,
                         self.writer.last_rejections, dict(state.cart), self.cart_sheet(shop, state).cart_total,
-                        vars(state.preferences), (time.perf_counter() - start) * 1000, first)
+                        vars(state.preferences), (time.perf_counter() - start) * 1000, first, sheet)
 
     def current_shop(self) -> Shop:
         return self.shop_source.get() if isinstance(self.shop_source, LiveShop) else self.shop_source
@@ -315,25 +316,29 @@ class Assistant:
 
     def cart(self, shop: Shop, state: DialogueState, u: Understanding, action: Action, message: str) -> FactSheet:
         state.cart = {pid: qty for pid, qty in state.cart.items() if pid in shop.by_id}
-        changed = None
+        changed, named = None, []
         if action == Action.CART_ADD:
-            changed = self.add_to_cart(shop, state, u, message)
+            changed, named = self.add_to_cart(shop, state, u, message)
         elif action == Action.CART_REMOVE:
             targets = [r for r in u.product_refs if r in state.cart] or (list(state.cart) if len(state.cart) == 1 else [])
             if not targets:
                 changed = "Which item should I remove? Tell me its name or number." if state.cart else None
             for pid in targets:
                 del state.cart[pid]
+            named = targets
             if targets:
                 changed = "Removed " + ", ".join(f"**{shop.by_id[p].title}**" for p in targets) + " from your cart."
         sheet = self.cart_sheet(shop, state)
         sheet.action, sheet.changed = action, changed
+        currency = shop.settings.shop_currency
+        sheet.mentioned = [product_fact(shop.by_id[p], shop.price_of(shop.by_id[p]), currency) for p in named]
         return sheet
 
-    def add_to_cart(self, shop: Shop, state: DialogueState, u: Understanding, message: str) -> str:
+    def add_to_cart(self, shop: Shop, state: DialogueState, u: Understanding, message: str) -> tuple[str, list[str]]:
+        """What happened, in words, and the products it names."""
         targets = [r for r in u.product_refs if r in shop.by_id] or (list(state.shown[:1]) if len(state.shown) == 1 else [])
         if not targets:
-            return "Which product should I add? Say e.g. \"add the first one\" or give its name."
+            return "Which product should I add? Say e.g. \"add the first one\" or give its name.", []
         qty_match = QTY_RE.search(message)
         qty = 1
         if qty_match:
@@ -351,7 +356,7 @@ class Assistant:
                 state.cart[pid] = wanted
                 done.append(f"{qty} x **{product.title}**" if qty > 1 else f"**{product.title}**")
         added = f"Added {', '.join(done)} to your cart." if done else ""
-        return " ".join([added] + refused).strip()
+        return " ".join([added] + refused).strip(), targets
 
 
 def answer_lines(product: Any, price: float, currency: str, asked: Preferences, message: str) -> list[str]:

@@ -74,6 +74,7 @@ class FactSheet:
     answer: list[str] = field(default_factory=list)  # product-question answer lines, built from catalog fields
     categories: list[str] = field(default_factory=list)  # what the shop sells, for "we don't carry that"
     changed: str | None = None  # cart: what was added/removed
+    mentioned: list[ProductFact] = field(default_factory=list)  # named in passing (removed, refused), not shown as picks
 
     @property
     def cart_total(self) -> float:
@@ -138,6 +139,10 @@ def render(sheet: FactSheet) -> str:
         lines.append(f"CART [{line.product_id}] \"{line.title}\" x{line.qty} at {money(line.unit_price, line.currency)}")
     if sheet.cart:
         lines.append(f"CART TOTAL: {money(sheet.cart_total, sheet.currency)}")
+    for p in sheet.mentioned:
+        lines.append(f"MENTIONED [{p.id}] \"{p.title}\" | {money(p.price, p.currency)} | {p.stock_text}")
+    if sheet.changed:
+        lines.append(f"CART CHANGE: {sheet.changed}")
     if sheet.categories:
         lines.append("SHOP SELLS: " + ", ".join(sheet.categories))
     return "\n".join(lines)

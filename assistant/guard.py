@@ -20,7 +20,7 @@ MONEY_RE = re.compile(r"[$€£]\s?(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d{1,2}))?(?!\d
 PERCENT_RE = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)\s?(?:%|per ?cent)", re.I)
 DURATION_RE = re.compile(r"(?<![\d.])(\d+)(?:\s|-)(?:business\s|working\s|calendar\s)?(minute|hour|day|week|month|year)s?\b", re.I)
 ID_RE = re.compile(r"\b[A-Z]{2,4}-\d{4}\b")
-LISTED_RE = re.compile(r"^\s*(?:\d+[.)]|[-*•])\s*\*\*(.+?)\*\*", re.M)
+LISTED_RE = re.compile(r"^\s*(?:\d+[.)]|[-*•])\s*\*\*(.+?)\*\*.*?[$€£]\s?\d.*$", re.M)  # "1. **Name**: $99" 
 SENTENCE_RE = re.compile(r"[^\n.!?]+(?:[.!?](?!\d)|\n|$)")
 STOCK_CLAIMS = (("out of stock", "out"), ("only (\\d+) left", "few"), ("in stock", "in"), ("available now", "in"))
 
@@ -54,7 +54,7 @@ def figures(text: str) -> set[str]:
 
 def sheet_products(sheet: FactSheet) -> dict[str, tuple[str, float]]:
     """Every product the sheet may name: id -> (title, price)."""
-    named = {p.id: (p.title, p.price) for p in sheet.products}
+    named = {p.id: (p.title, p.price) for p in sheet.products + sheet.mentioned}
     named.update({line.product_id: (line.title, line.unit_price) for line in sheet.cart})
     if sheet.order is not None:
         named.update({item.product_id: (item.title, item.unit_price) for item in sheet.order.items})
@@ -105,8 +105,9 @@ def check(reply: str, sheet: FactSheet, shop: Shop, secrets: tuple[str, ...] = (
         model = normalise_identifier(product.model) if len(product.model) >= 4 else ""
         if product.id not in named and (product.title.lower() in lower and product.title.lower() not in titles or (model and model in words and model not in sheet_models)):
             problems.append(Violation("product", f"{product.id} ({product.title}) is not on the fact sheet"))
-    for listed in LISTED_RE.findall(reply):
-        if listed.strip().lower() not in titles:
+    for line in LISTED_RE.finditer(reply):
+        listed = line.group(1)
+        if listed.strip().lower() not in titles and line.group(0).strip() not in source:  # a policy's own list is fine
             problems.append(Violation("product", f"listed product {listed.strip()[:80]!r} is not on the fact sheet"))
     for sentence in SENTENCE_RE.findall(reply):
         problems += check_sentence(sentence, sheet, named)

@@ -37,7 +37,7 @@ def describe_value(name: str, value: Any) -> str:
     """One attribute as words: "waterproof", "no microphone", "16 GB ram", "color: black"."""
     label, unit = attribute_label(name)
     if isinstance(value, bool):
-        return label if value else f"no {label}"
+        return label if value else f"{label}: no"
     if isinstance(value, (int, float)):
         number = f"{value:g}"
         return f"{number} {unit} {label}".replace("  ", " ") if unit else f"{label} {number}"

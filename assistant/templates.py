@@ -20,7 +20,7 @@ OUT_OF_SCOPE = ("I'm the shopping assistant for {shop}, so I can only help with 
                 "and our shipping, returns and payment policies. What can I help you find?")
 INJECTION = ("I can't do that: I only follow the shop's own rules and data, and prices and policies are fixed by the shop. "
              "I'm happy to help you find a product or answer a question about an order, shipping or returns.")
-EMPTY = "Your message came through empty. What are you looking for? For example: \"running shoes under $120\"."
+EMPTY = "Your message came through empty. What are you looking for? For example: \"a waterproof hiking jacket\"."
 LANGUAGE = "Sorry, I can only reply in English for now."
 ORDER_NEED = {
     "both": "I can check an order for you. Please send the order number (it looks like {example}) and the email address used for the order.",

@@ -17,3 +17,13 @@ def embedded_shop(tmp_path_factory: pytest.TempPathFactory) -> Shop:
     report = ingest_files(store, **embedded_shop_files(), replace=True, progress=False)
     assert report.version, report.lines()
     return Shop.open(store, report.version)
+
+
+@pytest.fixture(scope="session")
+def assistant(embedded_shop: Shop, tmp_path_factory: pytest.TempPathFactory) -> "Assistant":
+    from assistant.engine import Assistant
+    from assistant.sessions import SessionStore
+
+    sessions = SessionStore(tmp_path_factory.mktemp("sessions") / "sessions.sqlite")
+    yield Assistant(embedded_shop, sessions, llm=None)
+    sessions.close()
