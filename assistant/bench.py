@@ -1,6 +1,7 @@
 """Benchmarks that print a table and write a report (never pass/fail tests).
 
     python -m assistant.bench retrieval [--scale 20000] [--out reports/retrieval.md]
+    python -m assistant.bench dialogue [--llm-turns 12] [--out reports/dialogue.md]   (see bench_dialogue.py)
 
 Retrieval: index build time and throughput, query latency p50/p95, and recall@10 / MRR@10 of
 products and FAQ on the labelled queries in knowledge/eval/, for dense, lexical and hybrid
@@ -25,6 +26,7 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
+from assistant import bench_dialogue
 from assistant.config import Settings
 from assistant.filters import ProductFilter
 from assistant.retriever import MODES, search_faq, search_products
@@ -193,8 +195,10 @@ def main(argv: list[str] | None = None) -> int:
     ret.add_argument("--scale", type=int, default=20_000, help="synthetic catalog size for the scale-up run")
     ret.add_argument("--repeats", type=int, default=3)
     ret.add_argument("--out", default="reports/retrieval.md")
+    ret.set_defaults(run=retrieval)
+    bench_dialogue.add_parser(sub)
     args = parser.parse_args(argv)
-    {"retrieval": retrieval}[args.bench](args)
+    args.run(args)
     return 0
 
 

@@ -37,6 +37,7 @@ class Settings:
     rates: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_RATES_TO_USD))
     retrieval: RetrievalConfig = field(default_factory=RetrievalConfig)
     keep_versions: int = 3  # old store versions kept for processes still serving them
+    shop_name: str = "our shop"  # how the assistant names the shop in replies
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -46,6 +47,7 @@ class Settings:
             chroma_host=env.get("SHOP_CHROMA_HOST") or None,
             chroma_port=int(env.get("SHOP_CHROMA_PORT", "8000")),
             shop_currency=env.get("SHOP_CURRENCY", "USD").upper(),
+            shop_name=env.get("SHOP_NAME", "our shop"),
         )
         if settings.shop_currency != "USD":
             settings.rates = {}  # the defaults are into USD; another shop currency brings its own

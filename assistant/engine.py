@@ -13,6 +13,8 @@ import time
 from dataclasses import dataclass, field, replace
 from typing import Any, Iterator
 
+import numpy as np
+
 from assistant import rules
 from assistant.config import Settings
 from assistant.factsheet import CartLine, FactSheet, faq_fact, product_fact
@@ -25,11 +27,17 @@ from assistant.scorer import Relevance, ScorerConfig, relevance_for
 from assistant.sessions import SessionStore
 from assistant.shop import LiveShop, Shop
 from assistant.state import DialogueState, Intent, Preferences, Understanding
-from assistant.understand import understand
+from assistant.embeddings import embed
+from assistant.understand import maybe_policy_question, understand
 from assistant.vocabulary import Vocabulary
 from assistant.writer import Writer
 
 MAX_ORDER_ATTEMPTS = 5
+# Cosine similarity to the closest policy entry above which an unrouted question is answered from the FAQ.
+# On knowledge/eval the closest entry scores 0.64 median for policy queries, 0.28 for product ones (0.55 at
+# the 95th percentile). Small talk that is not a greeting has nothing better to get, so its bar is lower.
+POLICY_SIMILARITY = {Intent.CHITCHAT: 0.30}
+POLICY_SIMILARITY_DEFAULT = 0.50
 MAX_COMPARE = 4
 MAX_QTY = 10
 REQUEST_CHARS = 300
@@ -116,15 +124,24 @@ class Assistant:
         self.config = config or AssistantConfig()
         self.writer = Writer(llm, self.config.shop_name)
         self._vocab: tuple[str, Vocabulary] | None = None
+        self._faq_vectors: tuple[str, np.ndarray] | None = None
         self._locks: dict[str, threading.Lock] = {}
         self._locks_guard = threading.Lock()
 
     @classmethod
-    def from_settings(cls, settings: Settings, llm_config: LLMConfig | None = None, shop_name: str = "our shop") -> "Assistant":
+    def from_settings(cls, settings: Settings, llm_config: LLMConfig | None = None) -> "Assistant":
+        """The assistant a process serves: the live shop, sessions in the data folder, the configured LLM."""
         llm_config = llm_config or LLMConfig.from_env()
         llm = load_llm(llm_config) if llm_config.enabled() else None
         return cls(LiveShop(settings), SessionStore(settings.data_dir / "sessions.sqlite"), llm,
-                   config=AssistantConfig(shop_name=shop_name))
+                   config=AssistantConfig(shop_name=settings.shop_name))
+
+    def warm_up(self) -> None:
+        """Load the embedding and relevance models now rather than in the first shopper's turn."""
+        shop = self.current_shop()
+        self.vocabulary(shop)
+        search_faq(shop, "returns", k=1)
+        self.relevance.score("warm up", shop.products[:2])
 
     # ---- public API ------------------------------------------------------------------------------
     def reply(self, session_id: str, message: str) -> Reply:
@@ -167,6 +184,19 @@ class Assistant:
             self._vocab = (shop.version, Vocabulary.from_products(shop.products))
         return self._vocab[1]
 
+    def policy_similarity(self, shop: Shop, message: str) -> float:
+        """Cosine similarity of the message to the closest of the shop's policy questions."""
+        if not shop.faq:
+            return 0.0
+        if self._faq_vectors is None or self._faq_vectors[0] != shop.version:
+            # Each entry twice: its question, and its question with the start of its answer (the answer's words
+            # catch questions phrased unlike the title: "is support open on sundays" -> "How can I contact a person?").
+            texts = [entry.question for entry in shop.faq] + [f"{entry.question} {entry.answer[:300]}" for entry in shop.faq]
+            vectors = embed(texts)
+            self._faq_vectors = (shop.version, vectors / np.linalg.norm(vectors, axis=1, keepdims=True))
+        query = embed([message[: rules.MAX_CHARS]])[0]
+        return float(np.max(self._faq_vectors[1] @ (query / np.linalg.norm(query))))
+
     def _session_lock(self, session_id: str) -> threading.Lock:
         with self._locks_guard:
             return self._locks.setdefault(session_id, threading.Lock())
@@ -179,7 +209,11 @@ class Assistant:
         vocab = self.vocabulary(shop)
         state.shown = [pid for pid in state.shown if pid in shop.by_id]  # a re-ingest may have removed some
         u = understand(message, state, vocab, shop.by_id, self.llm)
-        if u.intent not in (Intent.ORDER_STATUS, Intent.OUT_OF_SCOPE) and (u.email or u.order_id) and (state.order_id or state.order_email):
+        bar = POLICY_SIMILARITY.get(u.intent, POLICY_SIMILARITY_DEFAULT)
+        identifiers = bool(u.email or u.order_id)  # a message carrying an order id or email is about an order
+        if not identifiers and maybe_policy_question(message, u, state) and self.policy_similarity(shop, message) >= bar:
+            u = Understanding(Intent.FAQ, Preferences(category=u.preferences.category), source=u.source)
+        if u.intent not in (Intent.ORDER_STATUS, Intent.OUT_OF_SCOPE) and identifiers and (state.order_id or state.order_email):
             u = replace(u, intent=Intent.ORDER_STATUS)  # the other half of a lookup in progress
         sheet = self.act(shop, state, u, message)
         sheet.currency = shop.settings.shop_currency

@@ -22,6 +22,8 @@ DURATION_RE = re.compile(r"(?<![\d.])(\d+)(?:\s|-)(?:business\s|working\s|calend
 ID_RE = re.compile(r"\b[A-Z]{2,4}-\d{4}\b")
 LISTED_RE = re.compile(r"^\s*(?:\d+[.)]|[-*•])\s*\*\*(.+?)\*\*.*?[$€£]\s?\d.*$", re.M)  # "1. **Name**: $99" 
 SENTENCE_RE = re.compile(r"[^\n.!?]+(?:[.!?](?!\d)|\n|$)")
+WORD_RE = re.compile(r"[a-z0-9']+")
+LEAK_WORDS = 6
 STOCK_CLAIMS = (("out of stock", "out"), ("only (\\d+) left", "few"), ("in stock", "in"), ("available now", "in"))
 
 
@@ -111,8 +113,20 @@ def check(reply: str, sheet: FactSheet, shop: Shop, secrets: tuple[str, ...] = (
             problems.append(Violation("product", f"listed product {listed.strip()[:80]!r} is not on the fact sheet"))
     for sentence in SENTENCE_RE.findall(reply):
         problems += check_sentence(sentence, sheet, named)
-    problems += [Violation("leak", "reply repeats the assistant's instructions") for s in secrets if s and s.lower() in lower]
+    if any(leaks(reply, secret) for secret in secrets):
+        problems.append(Violation("leak", "reply repeats the assistant's instructions"))
     return problems
+
+
+def leaks(reply: str, secret: str) -> bool:
+    """Whether `reply` repeats LEAK_WORDS consecutive words of `secret` (all of it, when shorter): a model
+    echoing its prompt rarely repeats the whole of it, and a run that long never occurs by chance."""
+    secret_words, reply_words = WORD_RE.findall(secret.lower()), WORD_RE.findall(reply.lower())
+    n = min(LEAK_WORDS, len(secret_words))
+    if n == 0:
+        return False
+    runs = {tuple(secret_words[i:i + n]) for i in range(len(secret_words) - n + 1)}
+    return any(tuple(reply_words[i:i + n]) in runs for i in range(len(reply_words) - n + 1))
 
 
 def normalise_identifier_words(text: str) -> set[str]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from typing import Any
 
 from assistant import rules
@@ -22,6 +23,10 @@ from knowledge.schema import Product
 log = logging.getLogger(__name__)
 
 MAX_MESSAGE_FOR_LLM = 1_000  # characters: the request is at the start, and the prompt must stay short
+QUESTION_START_RE = re.compile(r"^\W*(?:how|can|could|do|does|did|is|are|what|whats|what's|when|why|should|will|would|where|which)\b"
+                               r"|\bhow (?:to|do|often|long|much)\b|\?\s*$")
+STRONG_QUESTION_RE = re.compile(r"^\W*(?:how (?:do|can|should|often|long|to)|can i|should i|is it ok|what (?:do|should|now)|"
+                                r"when will|can you ship|do you (?:ship|take|accept|offer|price|deliver)|do u|do ur)\b|\bwhat now\b")
 SAFETY_INTENTS = (Intent.OUT_OF_SCOPE, Intent.HUMAN, Intent.ORDER_STATUS)  # rules win: injection, hand-off, credentials
 
 SYSTEM = (
@@ -136,6 +141,23 @@ def from_json(data: dict[str, Any], state: DialogueState, vocab: Vocabulary, pro
         raise ValueError(f"bad cart action {action!r}")
     return Understanding(intent=intent, preferences=prefs, product_refs=resolve_refs(data.get("refs", []), state, products),
                          cart_action=action, reset_preferences=bool(data.get("reset", False)), source="llm")
+
+
+def maybe_policy_question(message: str, parsed: Understanding, state: DialogueState) -> bool:
+    """A message the rules did not read as a policy question but that may be one ("can knives go in the dishwasher",
+    "do ur giftcards expire"): a question with no shopping wish in it, or small talk that is not a greeting.
+    The caller confirms by the message's similarity to the shop's own policy questions."""
+    text = message.lower().strip()
+    p = parsed.preferences
+    no_wishes = p.budget_min is None and p.budget_max is None and not p.must_have and not p.excluded and not p.brands
+    if parsed.intent == Intent.CHITCHAT:
+        return not rules.CHITCHAT_RE.search(text)
+    if parsed.intent in (Intent.RECOMMEND, Intent.REFINE):
+        strong = bool(STRONG_QUESTION_RE.search(text)) and p.budget_min is None and p.budget_max is None
+        return strong or (no_wishes and not rules.SHOP_RE.search(text) and bool(QUESTION_START_RE.search(text)))
+    if parsed.intent in (Intent.CART, Intent.COMPARE, Intent.PRODUCT_QUESTION):
+        return not parsed.product_refs and not state.shown and bool(QUESTION_START_RE.search(text))
+    return False
 
 
 def understand(message: str, state: DialogueState, vocab: Vocabulary, products: dict[str, Product],

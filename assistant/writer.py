@@ -58,7 +58,7 @@ class Writer:
     def __init__(self, llm: ChatModel | None, shop_name: str) -> None:
         self.llm = llm
         self.shop_name = shop_name
-        self.secrets = (SYSTEM.format(shop=shop_name)[:80],)
+        self.secrets = (SYSTEM.format(shop=shop_name),)
         self.last_rejections = 0
 
     def write(self, sheet: FactSheet, shop: Shop) -> Iterator[str]:
