@@ -249,7 +249,7 @@ class Assistant:
         fresh = u.reset_preferences or (u.intent == Intent.RECOMMEND and u.preferences.category is not None
                                         and u.preferences.category != state.preferences.category)
         categories = sorted(c.replace("_", " ") for c in self.vocabulary(shop).categories)
-        missing = self.not_carried(shop, message, u.preferences)
+        missing = self.not_carried(shop, message, u.preferences) if u.intent == Intent.RECOMMEND else None
         if missing:
             return FactSheet(Action.RECOMMEND, notes=[f"not_carried:{missing}"], categories=categories)
         more = wants_more(message, u)
@@ -278,7 +278,7 @@ class Assistant:
 
     def not_carried(self, shop: Shop, message: str, prefs: Preferences) -> str | None:
         """The product words of a request the catalog has never heard of ("kayak"), when none it knows."""
-        if prefs.category or prefs.must_have or prefs.brands or prefs.use_case:
+        if prefs.category or prefs.must_have or prefs.brands or prefs.use_case or prefs.budget_max or prefs.budget_min:
             return None
         index = shop.product_index
         unknown, known = [], 0
