@@ -33,8 +33,10 @@ from assistant.engine import Assistant, Reply
 from assistant.filters import ProductFilter
 from assistant.llm import LLMConfig, load_llm
 from assistant.reasons import money
+from assistant.recommend import filters_for
 from assistant.sessions import SessionStore
 from assistant.shop import Shop, ensure_embedded_shop
+from assistant.state import Preferences
 from assistant.store import Store
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -54,12 +56,15 @@ class Stats:
     ungrounded: list[str] = field(default_factory=list)
     checked_products: int = 0
     satisfying: int = 0
-    violations: list[str] = field(default_factory=list)
+    violations: list[tuple[str, str]] = field(default_factory=list)  # (query, what was wrong)
     first_turns: int = 0
     first_clarify: int = 0
     recommend_turns: int = 0
     clarify_turns: int = 0
     missed_matches: int = 0  # "no exact match" although in-stock products meet the labels
+    understood_checked: int = 0  # products shown as matches, checked against the wishes the assistant understood
+    understood_ok: int = 0
+    labelled_alternatives: int = 0  # recommend replies that said "no exact match" and labelled alternatives
     faq: int = 0
     faq_right: int = 0
     orders_right: int = 0
@@ -84,6 +89,14 @@ class Stats:
         if reply.action in ("recommend", "clarify"):
             self.recommend_turns += 1
             self.clarify_turns += reply.action == "clarify"
+        if reply.action == "recommend" and reply.sheet.relaxed:
+            self.labelled_alternatives += 1
+        elif reply.action == "recommend":
+            understood = filters_for(Preferences(**reply.preferences))
+            for item in reply.products:
+                product = shop.by_id[item["id"]]
+                self.understood_checked += 1
+                self.understood_ok += understood.matches(product, shop.price_of(product))
 
     def check_constraints(self, reply: Reply, shop: Shop, wanted: ProductFilter, label: str) -> None:
         if reply.action != "recommend":
@@ -92,7 +105,7 @@ class Stats:
             allowed = sum(1 for p in shop.products if p.in_stock and wanted.matches(p, shop.price_of(p)))
             if allowed:
                 self.missed_matches += 1
-                self.violations.append(f"{label}: no exact match shown although {allowed} products meet it")
+                self.violations.append((label, f"no exact match shown although {allowed} products meet it"))
             return
         for item in reply.products:
             product = shop.by_id[item["id"]]
@@ -100,7 +113,11 @@ class Stats:
             if wanted.matches(product, shop.price_of(product)) and product.in_stock:
                 self.satisfying += 1
             else:
-                self.violations.append(f"{label}: {product.id} breaks {wanted}")
+                self.violations.append((label, f"{product.id} breaks {compact(wanted)}"))
+
+
+def compact(wanted: ProductFilter) -> str:
+    return ", ".join(f"{k}={v}" for k, v in vars(wanted).items() if v not in (None, [], {}, False))
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -133,15 +150,16 @@ def run_product_dialogue(assistant: Assistant, stats: Stats, row: dict[str, Any]
     stats.check_constraints(reply, shop, wanted, row["query"])
     if len(reply.products) >= 2 and not reply.sheet.relaxed:
         prices = sorted(p["price"] for p in reply.products)
-        budget = round(prices[-1] - 0.01, 2) if rng.random() < 0.5 else None
-        if budget is not None and budget >= prices[0]:
+        brand = shop.by_id[reply.products[0]["id"]].brand
+        budget = round(prices[-1] - 0.01, 2)
+        if budget >= prices[0] and (rng.random() < 0.5 or brand in wanted.brands):  # never "not <the brand they asked for>"
             wanted.max_price = min(wanted.max_price or budget, budget)
             reply = turn(assistant, stats, session, f"anything under {money(budget, shop.settings.shop_currency)}?")
-        else:
-            brand = shop.by_id[reply.products[0]["id"]].brand
+            stats.check_constraints(reply, shop, wanted, row["query"])
+        elif brand not in wanted.brands:
             wanted.exclude_brands = [*wanted.exclude_brands, brand]
             reply = turn(assistant, stats, session, f"not {brand}")
-        stats.check_constraints(reply, shop, wanted, f"{row['query']} (refined)")
+            stats.check_constraints(reply, shop, wanted, row["query"])
     if len(reply.products) >= 2:
         turn(assistant, stats, session, "compare the first two")
         turn(assistant, stats, session, "add the second one to my cart")
@@ -206,11 +224,15 @@ def run_llm(assistant: Assistant, turns: int) -> dict[str, Any]:
     return {"model": config.model_path or "packaged SmolLM2-135M-Instruct", "adapter": config.adapter_path or "none",
             "turns": len(messages), "understood_by_llm": by_llm, "drafts": drafts, "rejected": rejected,
             "p50": percentile(latency, 50), "p95": percentile(latency, 95), "ttft50": percentile(first, 50),
-            "ttft95": percentile(first, 95)}
+            "ttft95": percentile(first, 95), "peak_mb": peak_rss_mb()}
 
 
 def rate(part: int, whole: int) -> str:
     return f"{part / whole:.1%} ({part}/{whole})" if whole else "n/a"
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def render(stats: Stats, stories: int, llm: dict[str, Any] | None, seconds: float, peak_mb: float) -> str:
@@ -228,7 +250,9 @@ def render(stats: Stats, stories: int, llm: dict[str, Any] | None, seconds: floa
         "| Measure | Result | Goal |",
         "|---|---|---|",
         f"| Replies with zero ungrounded product/price/policy claims | {rate(stats.grounded, stats.turns)} | 100% |",
-        f"| Recommended products meeting the stated constraints | {rate(stats.satisfying, stats.checked_products)} | 100% |",
+        f"| Recommended products meeting the wishes the assistant understood (budget, category, attributes, brands, stock) | {rate(stats.understood_ok, stats.understood_checked)} | 100% |",
+        f"| Recommended products meeting the query's labelled constraints (also counts misunderstandings) | {rate(stats.satisfying, stats.checked_products)} | 100% |",
+        f"| Recommend replies that found no exact match and showed labelled alternatives | {stats.labelled_alternatives} | |",
         f"| \"No exact match\" although matching products are in stock | {stats.missed_matches} | 0 |",
         f"| Clarifying question on the first turn of a product request | {rate(stats.first_clarify, stats.first_turns)} | only when broad |",
         f"| Clarifying questions among recommend turns | {rate(stats.clarify_turns, stats.recommend_turns)} | |",
@@ -238,7 +262,7 @@ def render(stats: Stats, stories: int, llm: dict[str, Any] | None, seconds: floa
         f"| Injection / out-of-scope messages answered safely | {rate(stats.hostile_ok, stats.hostile)} | 100% |",
         f"| Latency per turn p50 / p95 | {percentile(stats.latency['all'], 50):.0f} / {percentile(stats.latency['all'], 95):.0f} ms | |",
         f"| Time to first token p50 / p95 | {percentile(stats.first_token, 50):.0f} / {percentile(stats.first_token, 95):.0f} ms | |",
-        f"| Peak memory (RSS) | {peak_mb:.0f} MB | |",
+        f"| Peak memory (RSS, whole process without the LLM) | {peak_mb:.0f} MB | |",
         "",
         "## Latency by action (ms)",
         "",
@@ -261,13 +285,18 @@ def render(stats: Stats, stories: int, llm: dict[str, Any] | None, seconds: floa
             f"| LLM reply drafts replaced in part or whole by the template after the guard | {rate(llm['rejected'], llm['drafts'])} |",
             f"| Latency per turn p50 / p95 | {llm['p50']:.0f} / {llm['p95']:.0f} ms |",
             f"| Time to first token p50 / p95 | {llm['ttft50']:.0f} / {llm['ttft95']:.0f} ms |",
+            f"| Peak memory (RSS) with the LLM loaded | {llm['peak_mb']:.0f} MB |",
             "",
             "Replies stay grounded either way: the guard releases LLM text a sentence at a time and the template "
             "supplies what a rejected draft lacked. This table is why `SHOP_LLM_USE=auto` leaves the un-tuned "
             "base model out of the loop.",
         ]
-    for title, items in (("Ungrounded replies", stats.ungrounded), ("Constraint misses", stats.violations)):
-        lines += ["", f"## {title} ({len(items)})", ""] + ([f"- {item}" for item in items[:30]] or ["None."])
+    lines += ["", f"## Ungrounded replies ({len(stats.ungrounded)})", ""] + ([f"- {item}" for item in stats.ungrounded[:30]] or ["None."])
+    by_query: dict[str, list[str]] = defaultdict(list)
+    for query, miss in stats.violations:
+        by_query[query].append(miss)
+    lines += ["", f"## Constraint misses against the labels ({len(stats.violations)}, by query)", ""]
+    lines += [f"- {query!r}: {len(misses)}, e.g. {misses[0]}" for query, misses in sorted(by_query.items(), key=lambda kv: -len(kv[1]))] or ["None."]
     return "\n".join(lines) + "\n"
 
 
@@ -285,9 +314,9 @@ def run(args: argparse.Namespace) -> None:
         stories = run_stories(assistant, stats)
         run_generated(assistant, stats, args.seed)
         seconds = time.perf_counter() - begin
+        peak_mb = peak_rss_mb()
         llm = run_llm(assistant, args.llm_turns) if args.llm_turns else None
         sessions.close()
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     text = render(stats, stories, llm, seconds, peak_mb)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)

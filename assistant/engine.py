@@ -254,6 +254,7 @@ class Assistant:
             return FactSheet(Action.RECOMMEND, notes=[f"not_carried:{missing}"], categories=categories)
         more = wants_more(message, u)
         exclude = list(state.shown) if more else []
+        previous = state.preferences
         state.preferences = u.preferences if fresh else state.preferences.merged_with(u.preferences)
         if fresh or not state.request:
             state.request, state.asked_clarification = message[:REQUEST_CHARS], False
@@ -270,11 +271,23 @@ class Assistant:
                     f"We have {count} {prefs.category.replace('_', ' ')} in stock. What will you mainly use them for, "
                     "and do you have a budget in mind?")
             return FactSheet(Action.CLARIFY, question=text, wishes=wishes_in_words(prefs, currency))
+        unmet = []
+        if not fresh and self.price_step_too_far(shop, previous, prefs):
+            # "cheaper" below the cheapest match: keep the budget they had, and say the lower one found nothing.
+            unmet = [w for w in wishes_in_words(prefs, currency) if w not in wishes_in_words(previous, currency)]
+            state.preferences = prefs = previous
         rec = recommend(shop, prefs, state.request, self.scorer_config, self.relevance, self.config.picks, exclude)
         state.shown = [p.product.id for p in rec.picks]
         facts = [product_fact(p.product, p.price, currency, p.reasons, p.total, p.parts) for p in rec.picks]
-        return FactSheet(Action.RECOMMEND, products=facts, wishes=wishes_in_words(prefs, currency), relaxed=rec.relaxed,
-                         categories=categories)
+        return FactSheet(Action.RECOMMEND, products=facts, wishes=wishes_in_words(prefs, currency),
+                         relaxed=unmet + rec.relaxed, categories=categories)
+
+    @staticmethod
+    def price_step_too_far(shop: Shop, previous: Preferences, prefs: Preferences) -> bool:
+        """A new budget that leaves nothing, where the wishes before it left something."""
+        changed = (previous.budget_max, previous.budget_min) != (prefs.budget_max, prefs.budget_min)
+        return (changed and replace(previous, budget_max=prefs.budget_max, budget_min=prefs.budget_min) == prefs
+                and count_matching(shop, filters_for(prefs)) == 0 and count_matching(shop, filters_for(previous)) > 0)
 
     def not_carried(self, shop: Shop, message: str, prefs: Preferences) -> str | None:
         """The product words of a request the catalog has never heard of ("kayak"), when none it knows."""
@@ -313,7 +326,12 @@ class Assistant:
             product = shop.by_id[pid]
             fact = product_fact(product, shop.price_of(product), currency)
             sheet.products.append(fact)
-            sheet.answer += answer_lines(product, fact.price, currency, u.preferences, message)
+            asked = u.preferences
+            title_words = set(re.findall(r"\w+", product.title.lower()))
+            question = " ".join(w for w in re.findall(r"\S+", message.lower()) if re.sub(r"\W", "", w) not in title_words)
+            if question != message.lower().strip():  # "tell me about the PL-660 earbuds" asks nothing about being earbuds
+                asked = rules.parse(question, state, self.vocabulary(shop), shop.by_id).preferences
+            sheet.answer += answer_lines(product, fact.price, currency, asked, message)
         return sheet
 
     # ---- orders ----------------------------------------------------------------------------------

@@ -30,7 +30,7 @@ CURRENCY = r"usd|eur|gbp|dollars?|bucks|euros?|pounds?|quid|grand"
 AMOUNT = rf"(?:[$€£]\s*)?(?<![\d.])\d++(?:\.\d++)?(?:\s*k\b)?(?:\s*(?:{CURRENCY})\b|(?!\w))"
 AMOUNT_RE = re.compile(r"(\d++(?:\.\d++)?)(\s*k\b|\s*grand\b)?")
 PRICED_RE = re.compile(rf"[$€£]|\b(?:{CURRENCY}|price|budget|spend|cost)\b")
-MAX_CUES = (r"under|below|less than|cheaper than|lower than|no more than|not more than|nothing (?:over|above|more than)|"
+MAX_CUES = (r"(?:can'?t|cannot|can not|won'?t|don'?t want to|do not want to) (?:spend|pay|go) (?:more than|over|above)|under|below|less than|cheaper than|lower than|no more than|not more than|nothing (?:over|above|more than)|"
             r"not (?:over|above)|max(?:imum)?|at most|up to|upto|within|budget(?: is| of)?:?|<|spend(?:ing)?")
 MIN_CUES = r"over|above|more than|at least|min(?:imum)?|starting (?:at|from)|>"
 # (kind, pattern), tried in order; each match is blanked before the next pattern runs. "?": needs a currency.
@@ -49,7 +49,9 @@ BUDGET_PATTERNS = [(kind, re.compile(p)) for kind, p in [
 NUMBER_CUE_RE = re.compile(rf"(?:(?P<max>{MAX_CUES}|lighter than|smaller than|shorter than)|"
                            rf"(?P<min>{MIN_CUES}|longer than|bigger than|larger than|heavier than))\s*$")
 LOWER_IS_BETTER = {"weight"}  # "a 300 g shoe" means at most 300 g; "16gb ram" means at least 16
-AGE_RE = re.compile(r"(?<!\d)(\d++)[\s-]*(?:years?|yrs?)[\s-]*old|(?<!\d)(\d++)\s*y/?o\b|\bages?d?\s*(\d++)\s*(?:\+|and up)?")
+AGE_WORDS = {"newborn": 0, "infant": 0, "toddler": 2}
+AGE_RE = re.compile(r"(?<!\d)(\d++)[\s-]*(?:years?|yrs?)[\s-]*old|(?<!\d)(\d++)\s*y/?o\b|\bages?d?\s*(\d++)\s*(?:\+|and up)?"
+                    r"|\bturning\s+(\d++)\b|\b(?:newborn|infant|toddler)\b")
 SIZE_RE = re.compile(r"\bsize\s*(?:us\s*|uk\s*|eu\s*)?(\d++(?:\.5)?|xxl|xl|xs|[sml]|small|medium|large|extra large)\b")
 SIZE_WORDS = {"small": "s", "medium": "m", "large": "l", "extra large": "xl"}
 PERCENT_RE = re.compile(r"(?<![\d.])\d++(?:\.\d++)?\s*%")
@@ -292,14 +294,16 @@ def find_attributes(text: str, prefs: Preferences, vocab: Vocabulary) -> str:
                 add_wish(prefs.must_have, name, attrs[name].values[size])
                 text = blank(text, m.span())
     for m in AGE_RE.finditer(text):
-        for info in attrs.values():
-            if info.base == "age" and info.bound == "min":  # the product's minimum age must not exceed the child's
-                prefs.must_have[info.name] = {"max": int(next(g for g in m.groups() if g))}
+        word = m.group().strip()
+        age = AGE_WORDS[word] if word in AGE_WORDS else int(next(g for g in m.groups() if g))
+        for info in attrs.values():  # the child's age must lie within the product's age range
+            if info.base == "age" and info.bound:
+                prefs.must_have[info.name] = {"max": age} if info.bound == "min" else {"min": age}
         text = blank(text, m.span())
     for kind, table in (("flag", vocab.flag_terms), ("value", vocab.value_terms)):
         for m in vocab.patterns[kind].finditer(text) if vocab.patterns.get(kind) else ():
             target = prefs.excluded if negated(text, m.start()) else prefs.must_have
-            for name, value in [(table[compact(m.group())], True)] if kind == "flag" else table[compact(m.group())]:
+            for name, value in [table[compact(m.group())]] if kind == "flag" else table[compact(m.group())]:
                 if name in attrs:
                     add_wish(target, name, value)
             text = blank(text, m.span())

@@ -22,17 +22,19 @@ CATEGORY_SYNONYMS: dict[str, tuple[str, ...]] = {
              "chaussures", "baskets", "schuhe", "laufschuhe", "scarpe"),
     "headphone": ("headphone", "earbuds", "earbud", "buds", "cans", "earphones", "headset", "auriculares", "casque",
                   "kopfhörer"),
-    "laptop": ("notebook", "ultrabook", "computer", "macbook", "portátil", "ordinateur"),
+    "laptop": ("notebook", "ultrabook", "computer", "macbook", "chromebook", "lappy", "portátil", "ordinateur"),
     "smartphone": ("phone", "phones", "mobile", "cell", "cellphone", "móvil", "téléphone"),
     "accessor": ("charger", "chargers", "case", "cases", "phone case", "cable", "cables", "power bank",
-                 "screen protector"),
+                 "battery pack", "portable charger", "screen protector"),
     "coffee": ("coffee machine", "espresso machine", "coffee maker", "coffee grinder", "french press", "cafetera"),
     "backpack": ("rucksack", "bag", "bags", "daypack", "knapsack", "mochila", "sac à dos", "rucksäcke"),
     "jacket": ("coat", "coats", "parka", "rain shell", "raincoat", "windbreaker", "anorak", "chaqueta", "veste",
                "jacke"),
     "cookware": ("pan", "pans", "pot", "pots", "skillet", "frying pan", "knife", "knives", "dutch oven", "saucepan"),
-    "skincare": ("moisturizer", "moisturiser", "sunscreen", "serum", "cleanser", "lotion", "face cream", "spf"),
-    "toy": ("toy", "lego", "puzzle", "puzzles", "plushie", "plush", "board game", "drone", "juguete", "jouet"),
+    "skincare": ("moisturizer", "moisturiser", "sunscreen", "serum", "cleanser", "lotion", "face cream", "night cream",
+                 "spf"),
+    "toy": ("toy", "lego", "puzzle", "puzzles", "plushie", "plush", "board game", "drone", "building blocks", "juguete",
+            "jouet"),
     "watch": ("watch", "watches", "fitness tracker", "activity tracker", "smart watch", "reloj", "montre"),
 }
 # Spoken forms of boolean attributes (attribute name -> extra phrases); unknown attributes are skipped.
@@ -47,6 +49,14 @@ FLAG_SYNONYMS: dict[str, tuple[str, ...]] = {
     "hood": ("hooded",),
     "nonstick": ("non stick",),
     "gps": ("built-in gps",),
+    "carbon_plate": ("carbon plated", "carbon-plated", "carbon plate", "plated"),
+    "grinder_built_in": ("with a grinder", "with grinder", "built in grinder", "built-in grinder", "integrated grinder"),
+    "hydration_compatible": ("water bladder", "hydration bladder", "hydration reservoir", "hydration"),
+    "dishwasher_safe": ("dishwasher-safe",),
+}
+# Spoken forms that mean a boolean attribute is off ("wired" headphones are not wireless).
+FLAG_OFF_SYNONYMS: dict[str, tuple[str, ...]] = {
+    "wireless": ("wired", "corded"),
 }
 # Unit suffix of an attribute name -> how people write it.
 UNITS: dict[str, tuple[str, ...]] = {
@@ -73,8 +83,16 @@ BASE_SYNONYMS: dict[str, tuple[str, ...]] = {
     "ram": ("memory",),
     "wattage": ("w", "watt", "watts"),
 }
+# Other words for attribute values; also for values too common to be read alone ("set" only as "cookware set").
 VALUE_SYNONYMS: dict[str, tuple[str, ...]] = {
     "women": ("womens", "woman", "ladies", "female"),
+    "chromeos": ("chromebook", "chrome os"),
+    "in-ear": ("in ear", "buds", "earbuds", "earbud"),
+    "power bank": ("battery pack", "portable charger", "portable battery"),
+    "moisturizer": ("moisturiser", "night cream", "day cream", "face cream"),
+    "skillet": ("frying pan", "fry pan"),
+    "building set": ("building blocks", "construction set"),
+    "set": ("cookware set", "pots and pans set", "pan set"),
     "men": ("mens", "male"),
     "gray": ("grey",),
 }
@@ -215,7 +233,7 @@ class Vocabulary:
     brands: dict[str, str] = field(default_factory=dict)  # compact phrase -> brand as in the catalog
     attributes: dict[str, AttributeInfo] = field(default_factory=dict)
     value_terms: dict[str, list[tuple[str, str]]] = field(default_factory=dict)  # compact phrase -> [(attr, value)]
-    flag_terms: dict[str, str] = field(default_factory=dict)  # compact phrase -> boolean attribute
+    flag_terms: dict[str, tuple[str, bool]] = field(default_factory=dict)  # compact phrase -> (boolean attribute, value)
     number_terms: dict[str, list[tuple[str, float]]] = field(default_factory=dict)  # "gigs" -> [(ram_gb, 1), ...]
     models: dict[str, str] = field(default_factory=dict)  # compact model number or product id -> product id
     words: set[str] = field(default_factory=set)  # spelling dictionary
@@ -292,7 +310,10 @@ class Vocabulary:
             parts = info.name.split("_")
             if info.kind == "bool":
                 for phrase in (info.name.replace("_", " "),) + FLAG_SYNONYMS.get(info.name, ()):
-                    self.flag_terms[compact(phrase)] = info.name
+                    self.flag_terms[compact(phrase)] = (info.name, True)
+                    phrases["flag"].append(phrase)
+                for phrase in FLAG_OFF_SYNONYMS.get(info.name, ()):
+                    self.flag_terms[compact(phrase)] = (info.name, False)
                     phrases["flag"].append(phrase)
             elif info.kind == "number":
                 if len(parts) > 1 and parts[-1] in ("min", "max"):
@@ -308,9 +329,9 @@ class Vocabulary:
                         self.number_terms.setdefault(spoken, []).append((info.name, 1.0))
             elif info.name not in ("size", "sizes"):  # sizes are read only after the word "size"
                 for lower, value in info.values.items():
-                    if len(lower) < 3 or lower in VALUE_STOP or compact(lower) in brand_keys or re.fullmatch(r"[\d.\s-]+", lower):
+                    if len(lower) < 3 or compact(lower) in brand_keys or re.fullmatch(r"[\d.\s-]+", lower):
                         continue
-                    for phrase in (lower,) + VALUE_SYNONYMS.get(lower, ()):
+                    for phrase in ((lower,) if lower not in VALUE_STOP else ()) + VALUE_SYNONYMS.get(lower, ()):
                         self.value_terms.setdefault(compact(phrase), []).append((info.name, value))
                         phrases["value"].append(phrase)
                     head = lower.split()[-1]

@@ -111,8 +111,17 @@ CASES: list[tuple[str, str, dict[str, Any]]] = [
     ("jacket size M", "new", {"must": {"sizes": "M"}}),
     ("a 5g phone", "new", {"category": "smartphones", "must": {"5g": True}}),
     ("women's running shoes", "new", {"must": {"gender": "women"}}),
-    ("toy for a 7 year old", "new", {"category": "toys", "must": {"age_min": {"max": 7}}, "recipient": "7 year old"}),
-    ("gift for my 7 year old son", "new", {"intent": I.RECOMMEND, "must": {"age_min": {"max": 7}}, "recipient": "son"}),
+    ("toy for a 7 year old", "new", {"category": "toys", "must": {"age_min": {"max": 7}, "age_max": {"min": 7}}, "recipient": "7 year old"}),
+    ("gift for my 7 year old son", "new", {"intent": I.RECOMMEND, "must": {"age_min": {"max": 7}, "age_max": {"min": 7}}, "recipient": "son"}),
+    ("my nephew is turning 9", "new", {"must": {"age_min": {"max": 9}, "age_max": {"min": 9}}}),
+    ("building blocks for a toddler", "new", {"category": "toys", "must": {"kind": "building set", "age_min": {"max": 2}, "age_max": {"min": 2}}}),
+    ("wired gaming headset with a mic", "new", {"category": "headphones", "must": {"wireless": False, "microphone": True}}),
+    ("carbon plated shoe for race day", "new", {"category": "running_shoes", "must": {"carbon_plate": True}}),
+    ("chromebook for school", "new", {"category": "laptops", "must": {"os": "ChromeOS"}}),
+    ("cheap buds", "new", {"category": "headphones", "must": {"type": "in-ear"}}),
+    ("cookware set", "new", {"must": {"kind": "set"}}),
+    ("espresso machine with built in grinder", "new", {"must": {"kind": "espresso", "grinder_built_in": True}}),
+    ("a laptop, we can't spend more than 1000", "new", {"category": "laptops", "max": 1000, "min": None}),
     # --- negations and brands
     ("running shoes, no pink", "new", {"excluded": {"color": "pink"}, "only": ["color"]}),
     ("jacket, not black", "new", {"excluded": {"color": "black"}}),
@@ -309,7 +318,7 @@ def test_vocabulary_of_the_embedded_shop() -> None:
     assert VOCAB.category_terms["sneakers"] == "running_shoes" and VOCAB.category_terms["earbuds"] == "headphones"
     assert VOCAB.brands["kestrel"] == "Kestrel" and VOCAB.models["kx870"] == "RS-0001"
     assert VOCAB.attributes["ram_gb"].unit == "gb" and VOCAB.attributes["age_min"].bound == "min"
-    assert VOCAB.flag_terms["anc"] == "noise_cancelling"
+    assert VOCAB.flag_terms["anc"] == ("noise_cancelling", True) and VOCAB.flag_terms["wired"] == ("wireless", False)
     assert VOCAB.correct("kestral") == "kestrel" and VOCAB.correct("while") == "while"
 
 
