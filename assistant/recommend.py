@@ -99,10 +99,11 @@ def rank(shop: Shop, prefs: Preferences, query: str, config: ScorerConfig, relev
     matched = count_matching(shop, filters)
     if matched == 0:
         return [], 0
-    hits = search_products(shop, query, filters, k=CANDIDATES)
+    limit = getattr(relevance, "pool_limit", CANDIDATES)
+    hits = search_products(shop, query, filters, k=limit)
     if not hits:  # the wishes allow products but the words match none of them: rank the allowed ones by quality
         rows = [i for i in np.flatnonzero(prefilter(shop, filters)) if filters.matches(shop.products[i], float(shop.prices[i]))]
-        candidates = [shop.products[i] for i in rows[: CANDIDATES * 4]]
+        candidates = [shop.products[i] for i in rows[: limit * 4]]
         retrieval = None
     else:
         candidates = [shop.by_id[h.id] for h in hits]

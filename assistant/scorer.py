@@ -36,6 +36,7 @@ BOUNDS = {"relevance": (0, math.inf), "stock": (0, math.inf), "margin": (0, math
 WHOLE = {"max_per_brand", "low_stock", "rating_prior_reviews"}
 # Stock signal: a healthy shelf beats a nearly empty one, which beats "the shop did not say".
 STOCK_HEALTHY, STOCK_LOW, STOCK_UNKNOWN, STOCK_OUT = 1.0, 0.6, 0.3, 0.0
+CROSS_ENCODER_POOL = 12  # the retriever's top 12 (its recall@10 is 0.93) keep a cross-encoder turn near half a second
 COLOURS = frozenset("black white grey gray silver gold red blue navy green olive yellow orange pink purple brown beige".split())
 
 
@@ -89,6 +90,8 @@ class Scored:
 
 
 class Relevance(Protocol):
+    pool_limit: int  # how many retrieved candidates are worth scoring in one call (cross-encoders are slow on a CPU)
+
     def score(self, query: str, products: list[Product]) -> np.ndarray: ...
 
 
@@ -102,6 +105,8 @@ def facts_text(product: Product) -> str:
 
 class BiEncoderRelevance:
     """Cosine between the query and product facts (MiniLM); product vectors cached by id + text hash."""
+
+    pool_limit = 30
 
     def __init__(self) -> None:
         self._cache: dict[str, tuple[str, np.ndarray]] = {}
@@ -124,6 +129,8 @@ def finetuned_problem(path: Path) -> str | None:
     as a CrossEncoder without error but with a randomly initialised head: never score with that."""
     if not path.is_dir():
         return f"folder {path} does not exist"
+    if (path / "adapter_config.json").exists():  # a LoRA adapter of the packaged MiniLM (finetune/scorer.py)
+        return head_problem(path / "adapter_model.safetensors")
     try:
         architectures = json.loads((path / "config.json").read_text()).get("architectures") or []
     except (OSError, ValueError) as exc:
@@ -131,13 +138,33 @@ def finetuned_problem(path: Path) -> str | None:
     if not any(str(a).endswith("ForSequenceClassification") for a in architectures):
         return f"{path} is not a fine-tuned cross-encoder (architectures {architectures}): its scoring head would be random"
     weights = path / "model.safetensors"
-    if weights.exists():
-        from safetensors import safe_open
+    return head_problem(weights) if weights.exists() else None
 
+
+def head_problem(weights: Path) -> str | None:
+    from safetensors import safe_open
+
+    try:
         with safe_open(str(weights), framework="numpy") as handle:
             if not any("classifier" in key or key.startswith("score.") for key in handle.keys()):
                 return f"{weights} has no trained classification head"
+    except Exception as exc:  # missing, truncated or not a safetensors file
+        return f"cannot read {weights}: {exc}"
     return None
+
+
+def load_cross_encoder(adapter: Path | None = None, max_length: int = 128):
+    """The packaged MiniLM as a CrossEncoder, with a fine-tuned LoRA adapter and head when `adapter` is given."""
+    from sentence_transformers import CrossEncoder
+    from transformers.utils import logging as hf_logging
+
+    from assistant.models import minilm_path
+
+    hf_logging.set_verbosity_error()  # "classifier newly initialised" is expected: the adapter brings the trained head
+    model = CrossEncoder(str(minilm_path()), num_labels=1, device="cpu", max_length=max_length)
+    if adapter is not None:
+        model.load_adapter(str(adapter))
+    return model
 
 
 class CrossEncoderRelevance:
@@ -151,12 +178,20 @@ class CrossEncoderRelevance:
             problem = finetuned_problem(self.path)
             if problem:
                 raise ValueError(problem)
-            from sentence_transformers import CrossEncoder
+            if (self.path / "adapter_config.json").exists():
+                self.model = load_cross_encoder(self.path)
+            else:
+                from sentence_transformers import CrossEncoder
 
-            self.model = CrossEncoder(str(self.path), num_labels=1, device="cpu")
+                self.model = CrossEncoder(str(self.path), num_labels=1, device="cpu")
         except Exception as exc:  # a broken model file must not take recommendations down
             log.warning("relevance model not used, falling back to bi-encoder cosine: %s", exc)
             self.fallback = BiEncoderRelevance()
+
+    @property
+    def pool_limit(self) -> int:
+        # A cross-encoder reads every (query, product) pair: ~40 ms each on 2 CPU cores at 128 tokens.
+        return BiEncoderRelevance.pool_limit if self.fallback is not None else CROSS_ENCODER_POOL
 
     def score(self, query: str, products: list[Product]) -> np.ndarray:
         if self.fallback is not None:

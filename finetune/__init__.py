@@ -1,0 +1,1 @@
+"""Reproducible training of the dialogue LLM and the scorer, with their data builders and evaluation."""
