@@ -163,7 +163,12 @@ def load_cross_encoder(adapter: Path | None = None, max_length: int = 128):
     hf_logging.set_verbosity_error()  # "classifier newly initialised" is expected: the adapter brings the trained head
     model = CrossEncoder(str(minilm_path()), num_labels=1, device="cpu", max_length=max_length)
     if adapter is not None:
+        from peft.tuners.lora import LoraLayer
+
         model.load_adapter(str(adapter))
+        for module in model.modules():  # fold the adapter into the weights: same scores, ~15% faster on CPU
+            if isinstance(module, LoraLayer):
+                module.merge()
     return model
 
 
