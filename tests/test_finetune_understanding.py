@@ -1,0 +1,71 @@
+"""Labelled understanding examples for the dialogue LLM: every target passes the engine's own
+validation and means exactly its label; every intent is covered; test examples are held out."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from assistant.state import Intent
+from assistant.understand import SYSTEM, from_json, to_json
+from assistant.vocabulary import Vocabulary
+from finetune.pairs import split_of
+from finetune.understanding import TEMPLATES, build_examples
+from knowledge.loaders import embedded_shop_files, load_catalog, load_faq, load_orders
+
+FILES = embedded_shop_files()
+PRODUCTS = load_catalog(FILES["catalog"]).records
+FAQ = load_faq(FILES["faq"]).records
+ORDERS = [(o.order_id, o.email) for o in load_orders(FILES["orders"]).records]
+BY_ID = {p.id: p for p in PRODUCTS}
+
+
+@pytest.fixture(scope="module")
+def examples():
+    return build_examples(PRODUCTS, FAQ, ORDERS, per_intent=60)
+
+
+def test_every_target_validates_and_means_its_label(examples) -> None:
+    vocab = Vocabulary.from_products(PRODUCTS)
+    for example in examples:
+        back = from_json(json.loads(to_json(example.label)), example.state, vocab, BY_ID)
+        assert (back.intent, back.preferences, back.product_refs, back.cart_action) == (
+            example.label.intent, example.label.preferences, example.label.product_refs, example.label.cart_action), example.message
+
+
+def test_every_intent_is_in_train_and_test(examples) -> None:
+    for split in ("train", "test"):
+        assert {e.label.intent for e in examples if e.split == split} == set(Intent)
+
+
+def test_test_examples_use_unseen_templates_and_products(examples) -> None:
+    for example in examples:
+        train_templates, test_templates = TEMPLATES[example.label.intent.value]
+        assert example.template in (train_templates if example.split == "train" else test_templates)
+        if example.seed_product:
+            assert (split_of(example.seed_product) == "train") == (example.split == "train")
+        for pid in example.state.shown:
+            assert (split_of(pid) == "train") == (example.split == "train")
+
+
+def test_identifiers_and_references_are_exact(examples) -> None:
+    for example in examples:
+        if example.label.order_id:
+            assert example.label.order_id in example.message
+        if example.label.email:
+            assert example.label.email in example.message
+        assert all(pid in example.state.shown for pid in example.label.product_refs)
+
+
+def test_training_chat_is_the_engines_prompt_then_the_target(examples) -> None:
+    vocab = Vocabulary.from_products(PRODUCTS)
+    chat = examples[0].messages(vocab, BY_ID)
+    assert chat[0] == {"role": "system", "content": SYSTEM}
+    assert chat[1]["role"] == "user" and chat[1]["content"].endswith(f"message: {examples[0].message}")
+    assert chat[-1] == {"role": "assistant", "content": to_json(examples[0].label)}
+
+
+def test_building_is_deterministic(examples) -> None:
+    again = build_examples(PRODUCTS, FAQ, ORDERS, per_intent=60)
+    assert [(e.message, to_json(e.label)) for e in again] == [(e.message, to_json(e.label)) for e in examples]
