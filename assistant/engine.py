@@ -192,10 +192,8 @@ class Assistant:
             # Each entry twice: its question, and its question with the start of its answer (the answer's words
             # catch questions phrased unlike the title: "is support open on sundays" -> "How can I contact a person?").
             texts = [entry.question for entry in shop.faq] + [f"{entry.question} {entry.answer[:300]}" for entry in shop.faq]
-            vectors = embed(texts)
-            self._faq_vectors = (shop.version, vectors / np.linalg.norm(vectors, axis=1, keepdims=True))
-        query = embed([message[: rules.MAX_CHARS]])[0]
-        return float(np.max(self._faq_vectors[1] @ (query / np.linalg.norm(query))))
+            self._faq_vectors = (shop.version, embed(texts))  # unit vectors: a dot product is the cosine
+        return float(np.max(self._faq_vectors[1] @ embed([message[: rules.MAX_CHARS]])[0]))
 
     def _session_lock(self, session_id: str) -> threading.Lock:
         with self._locks_guard:

@@ -10,7 +10,7 @@ come from held-out products and templates no training example used.
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from assistant.state import DialogueState, Intent, Preferences, Understanding
@@ -57,7 +57,6 @@ class Example:
     template: str
     split: str
     seed_product: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def messages(self, vocab: Vocabulary, products: dict[str, Product]) -> list[dict[str, str]]:
         """The chat the LLM is trained on: the engine's own prompt, then the JSON target."""
