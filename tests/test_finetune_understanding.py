@@ -11,7 +11,7 @@ from assistant.state import Intent
 from assistant.understand import SYSTEM, from_json, to_json
 from assistant.vocabulary import Vocabulary
 from finetune.pairs import split_of
-from finetune.understanding import TEMPLATES, build_examples
+from finetune.understanding import ORDER_TALK, SUPPORT, TEMPLATES, build_examples
 from knowledge.loaders import embedded_shop_files, load_catalog, load_faq, load_orders
 
 FILES = embedded_shop_files()
@@ -47,6 +47,18 @@ def test_test_examples_use_unseen_templates_and_products(examples) -> None:
             assert (split_of(example.seed_product) == "train") == (example.split == "train")
         for pid in example.state.shown:
             assert (split_of(pid) == "train") == (example.split == "train")
+
+
+def test_phrase_banks_share_no_phrasing_between_train_and_test() -> None:
+    for train_texts, test_texts in [SUPPORT, ORDER_TALK, *TEMPLATES.values()]:
+        assert not set(train_texts) & set(test_texts)
+
+
+def test_cart_labels_follow_the_wording(examples) -> None:
+    carts = [e for e in examples if e.label.intent.value == "cart"]
+    assert {e.label.cart_action for e in carts} == {"add", "remove", "show"}
+    for example in carts:
+        assert (example.label.cart_action == "show") == (not example.label.product_refs), example.message
 
 
 def test_identifiers_and_references_are_exact(examples) -> None:

@@ -1,0 +1,187 @@
+"""Dialogue LLM fine-tuning: reply targets are grounded, the evaluation metrics can fail, a quick real
+training run writes an adapter that loads and changes the model's outputs, the shipped adapter is the
+default one and keeps replies grounded, and a missing or damaged adapter falls back with a clear message."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+
+from assistant import guard
+from assistant.llm import DEFAULT_ADAPTER, SHIPPED_ADAPTER_IN_AUTO, LLMConfig, LocalLLM, configured_llm
+from assistant.state import DialogueState, Intent
+from assistant.understand import to_json, understand
+from finetune import eval_dialogue
+from finetune.dialogue import DialogueTrainConfig, held_out, train
+from finetune.replies import LEADS, build_replies
+from finetune.understanding import build_examples
+
+
+@pytest.fixture(scope="module")
+def examples(assistant):
+    shop = assistant.current_shop()
+    return build_examples(shop.products, shop.faq, [(o.order_id, o.email) for o in shop.orders.values()], per_intent=30)
+
+
+@pytest.fixture(scope="module")
+def replies(assistant, examples):
+    sources = [e for e in examples if e.label.intent in (Intent.RECOMMEND, Intent.REFINE, Intent.FAQ, Intent.CHITCHAT,
+                                                         Intent.HUMAN)][::3]
+    return build_replies(assistant, sources)
+
+
+def test_reply_targets_are_grounded_keep_the_wishes_and_follow_the_format(assistant, replies) -> None:
+    shop = assistant.current_shop()
+    brands = {p.brand.lower() for p in shop.products if p.brand}
+    assert {r.situation for r in replies} >= {"picks", "clarify", "policy", "greet", "handoff"}
+    for reply in replies:
+        assert not guard.check(reply.target, reply.sheet, shop), reply.target
+        assert eval_dialogue.keeps_constraints(reply.target, reply.sheet, brands), reply.target
+        assert eval_dialogue.follows_format(reply.target, reply.sheet), reply.target
+
+
+def test_test_replies_use_phrasings_training_never_sees() -> None:
+    for situation, (train_texts, test_texts) in LEADS.items():
+        assert not set(train_texts) & set(test_texts), situation
+
+
+def test_the_reply_metrics_catch_bad_replies(assistant, replies) -> None:
+    shop = assistant.current_shop()
+    brands = {p.brand.lower() for p in shop.products if p.brand}
+    picks = next(r for r in replies if r.situation == "picks")
+    clarify = next(r for r in replies if r.situation == "clarify")
+    invented = "Here are the best ones, and the Zeta Mega Blender is only $3.50!"
+    assert guard.check(invented, picks.sheet, shop)
+    assert not eval_dialogue.keeps_constraints("Nothing matches, sorry.", picks.sheet, brands)  # there are matches
+    other_brand = next(b for b in brands if all(b not in w.lower() for w in picks.sheet.wishes)
+                       and all(b != p.brand.lower() for p in picks.sheet.products))
+    assert not eval_dialogue.keeps_constraints(f"Here are picks from {other_brand}:", picks.sheet, brands)
+    assert not eval_dialogue.follows_format("Sure. Tell me more.", clarify.sheet)  # the sheet's question is missing
+    assert not eval_dialogue.follows_format("1. **A thing**: $10\n2. **B**: $20", picks.sheet)
+    assert not eval_dialogue.follows_format("word " * 60, picks.sheet)
+
+
+def test_understanding_scores_count_invalid_json_and_wrong_slots(assistant, examples) -> None:
+    shop = assistant.current_shop()
+    vocab = assistant.vocabulary(shop)
+    recommend = next(e for e in examples if e.label.intent == Intent.RECOMMEND and e.label.preferences.category)
+    perfect = eval_dialogue.score_understanding([to_json(recommend.label)], [recommend], vocab, shop)
+    assert (perfect.intent_accuracy, perfect.json_validity, perfect.slot_f1) == (1.0, 1.0, 1.0)
+    broken = eval_dialogue.score_understanding(['{"intent": "recommend", "category": "spaceships"', "I think you want shoes"],
+                                               [recommend, recommend], vocab, shop)
+    assert broken.json_validity == 0.0 and broken.intent_accuracy == 0.0 and broken.slot_f1 == 0.0
+    wrong = eval_dialogue.score_understanding(['{"intent": "faq"}'], [recommend], vocab, shop)
+    assert wrong.json_validity == 1.0 and wrong.intent_accuracy == 0.0
+
+
+def test_slots_read_positions_as_the_products_shown() -> None:
+    state = DialogueState("t", shown=["A-1", "B-2", "C-3"])
+    assert eval_dialogue.slots({"intent": "compare", "refs": [1, 3]}, state) == eval_dialogue.slots(
+        {"intent": "compare", "refs": ["A-1", "C-3"]}, state)
+
+
+def test_support_sample_is_fixed_and_routing_is_scored_against_the_map(tmp_path: Path) -> None:
+    path = tmp_path / "support.csv"
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        out = csv.DictWriter(handle, fieldnames=["instruction", "intent"])
+        out.writeheader()
+        for i in range(6):
+            out.writerow({"instruction": f"where is my parcel {i}", "intent": "track_order"})
+            out.writerow({"instruction": f"i want my money back {i}", "intent": "get_refund"})
+    rows = eval_dialogue.support_rows(str(path), 2)
+    assert rows == eval_dialogue.support_rows(str(path), 2) and len(rows) == 4
+    right = ['{"intent": "order_status"}' if r["intent"] == "track_order" else '{"intent": "faq"}' for r in rows]
+    assert eval_dialogue.routing_accuracy(right, rows) == 1.0
+    assert eval_dialogue.routing_accuracy(['{"intent": "faq"}'] * 4, rows) == 0.5
+
+
+@pytest.fixture(scope="module")
+def quick_adapter(assistant, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
+    out = tmp_path_factory.mktemp("dialogue-adapter")
+    return out, train(DialogueTrainConfig.quick(), out, assistant)
+
+
+def test_quick_training_writes_a_small_adapter_with_its_card(quick_adapter: tuple[Path, dict]) -> None:
+    out, metrics = quick_adapter
+    assert (out / "adapter_model.safetensors").stat().st_size < 20_000_000
+    assert "/work" not in (out / "adapter_config.json").read_text() and "/root" not in (out / "adapter_config.json").read_text()
+    assert json.loads((out / "training.json").read_text())["metrics"]["steps"] == metrics["steps"] == 3
+    assert "python -m finetune.dialogue" in (out / "README.md").read_text()
+    assert metrics["trained_tokens"] > 0 and metrics["tokens_per_second"] > 0
+
+
+def test_the_adapter_loads_and_changes_the_model_outputs(quick_adapter: tuple[Path, dict]) -> None:
+    import torch
+
+    out, _ = quick_adapter
+    base = LocalLLM(LLMConfig(use="on"))
+    tuned = LocalLLM(LLMConfig(use="on", adapter_path=str(out)))
+    inputs = base.inputs([{"role": "user", "content": "waterproof jacket under $200"}])
+    with torch.inference_mode():
+        difference = (base.model(**inputs).logits - tuned.model(**inputs).logits).abs().max().item()
+    assert difference > 1e-3
+
+
+def test_a_missing_or_damaged_adapter_falls_back_with_a_clear_message(quick_adapter, tmp_path: Path, caplog) -> None:
+    out, _ = quick_adapter
+    assert configured_llm(LLMConfig(use="auto", adapter_path=str(tmp_path / "nowhere"))) is None
+    assert "adapter unusable" in caplog.text and "nowhere" in caplog.text and "finetune.dialogue" in caplog.text
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "adapter_config.json").write_text((out / "adapter_config.json").read_text())
+    (broken / "adapter_model.safetensors").write_bytes((out / "adapter_model.safetensors").read_bytes()[:500])
+    caplog.clear()
+    assert configured_llm(LLMConfig(use="auto", adapter_path=str(broken))) is None
+    assert "cannot be loaded" in caplog.text
+    forced = configured_llm(LLMConfig(use="on", adapter_path=str(broken)))
+    assert isinstance(forced, LocalLLM) and forced.config.adapter_path is None  # `on`: the base model, said so
+
+
+def test_the_shipped_adapter_is_the_default_adapter(monkeypatch) -> None:
+    for name in ("SHOP_LLM_ADAPTER", "SHOP_LLM_MODEL_PATH", "SHOP_LLM_BACKEND", "SHOP_LLM_USE"):
+        monkeypatch.delenv(name, raising=False)
+    config = LLMConfig.from_env()
+    assert config.adapter_path == str(DEFAULT_ADAPTER)
+    assert config.enabled() == SHIPPED_ADAPTER_IN_AUTO  # auto waits until the report shows the adapter ahead
+    monkeypatch.setenv("SHOP_LLM_USE", "on")
+    assert LLMConfig.from_env().enabled() and LLMConfig.from_env().adapter_path == str(DEFAULT_ADAPTER)
+    monkeypatch.delenv("SHOP_LLM_USE")
+    monkeypatch.setenv("SHOP_LLM_ADAPTER", "/srv/my-adapter")
+    assert LLMConfig.from_env().enabled()  # an adapter the owner trained and configured turns auto on
+    monkeypatch.setenv("SHOP_LLM_ADAPTER", "none")
+    assert LLMConfig.from_env().adapter_path is None and not LLMConfig.from_env().enabled()
+    monkeypatch.delenv("SHOP_LLM_ADAPTER")
+    monkeypatch.setenv("SHOP_LLM_MODEL_PATH", "/models/other-chat-model")
+    assert LLMConfig.from_env().adapter_path is None  # the shipped adapter fits the packaged model only
+
+
+def test_the_shipped_adapter_answers_in_the_understanding_format(assistant) -> None:
+    llm = configured_llm(LLMConfig(use="on", adapter_path=str(DEFAULT_ADAPTER)))
+    assert isinstance(llm, LocalLLM) and llm.config.adapter_path == str(DEFAULT_ADAPTER)
+    shop = assistant.current_shop()
+    vocab = assistant.vocabulary(shop)
+    tests, _ = held_out(assistant, DialogueTrainConfig(), 10)
+    outputs = eval_dialogue.generate(llm, [e.messages(vocab, shop.by_id)[:-1] for e in tests], eval_dialogue.UNDERSTAND_TOKENS)
+    score = eval_dialogue.score_understanding(outputs.texts, tests, vocab, shop)
+    assert score.json_validity >= 0.6 and score.intent_accuracy >= 0.3  # the base model: no valid JSON at all
+
+
+def test_with_the_shipped_adapter_a_conversation_stays_grounded(embedded_shop, tmp_path: Path) -> None:
+    from assistant.engine import Assistant
+    from assistant.sessions import SessionStore
+
+    llm = configured_llm(LLMConfig(use="on", adapter_path=str(DEFAULT_ADAPTER)))
+    sessions = SessionStore(tmp_path / "sessions.sqlite")
+    bot = Assistant(embedded_shop, sessions, llm=llm)
+    first = bot.reply("s", "waterproof hiking jacket under $250")
+    assert first.action == "recommend" and first.products
+    for product in first.products:  # whatever the lead-in says, every pick is listed with its price
+        assert product["title"] in first.text
+    second = bot.reply("s", "how long do i have to send it back?")
+    assert second.action == "faq_answer" and "[returns-" in second.text
+    for reply in (first, second):
+        assert not guard.check(reply.text, reply.sheet, embedded_shop)
+    sessions.close()
