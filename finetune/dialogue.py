@@ -231,7 +231,8 @@ def write_card(out: Path, config: DialogueTrainConfig, metrics: dict) -> None:
     (out / "README.md").write_text(f"""# Dialogue LLM adapter
 
 A LoRA adapter (r={config.lora_r}, alpha={config.lora_alpha}, on {', '.join(config.target_modules)} of
-{layers}) for {config.base_model or PACKAGED_BASE}. `assistant/llm.py` loads it by default.
+{layers}) for {config.base_model or PACKAGED_BASE}. It is the default adapter of `assistant/llm.py`
+(see the README for when the app turns it on).
 
 It does two jobs with the engine's own prompts:
 - **understanding**: shopper message + dialogue state -> compact JSON (intent and wishes), validated
