@@ -1,6 +1,6 @@
 """Fine-tune the dialogue LLM: LoRA supervised fine-tuning of SmolLM2-135M-Instruct (or any local chat model).
 
-    python -m finetune.dialogue            # the default config: about 25 minutes on 2 CPU cores
+    python -m finetune.dialogue            # the default config: about 28 minutes on 2 CPU cores
     python -m finetune.dialogue --quick    # a few steps, to check the pipeline (CI)
     accelerate launch --multi_gpu --num_processes 4 -m finetune.dialogue --base-model /models/my-chat-model
 
@@ -45,7 +45,7 @@ class DialogueTrainConfig:
     understanding_examples: int = 360  # drawn evenly over the intents from the training split
     reply_examples: int = 48
     epochs: int = 1
-    batch_size: int = 4  # more, smaller steps: a 2-core CPU affords about 100 of them in 20 minutes
+    batch_size: int = 4  # more, smaller steps: a 2-core CPU runs about 100 of them in 27 minutes
     learning_rate: float = 1e-3
     warmup_steps: int = 8
     lora_r: int = 16
