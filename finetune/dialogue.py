@@ -30,7 +30,6 @@ from assistant.llm import default_cache, converted_smollm2
 from assistant.sessions import SessionStore
 from assistant.shop import LiveShop
 from assistant.state import Intent
-from assistant.vocabulary import Vocabulary
 from finetune.replies import ReplyExample, build_replies
 from finetune.understanding import Example, build_examples
 

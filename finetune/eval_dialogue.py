@@ -19,6 +19,7 @@ from typing import Any
 
 from assistant import guard, rules, writer
 from assistant.factsheet import FactSheet
+from assistant.policy import Action
 from assistant.reasons import money
 from assistant.shop import Shop
 from assistant.state import DialogueState, Intent
@@ -177,8 +178,8 @@ def keeps_constraints(text: str, sheet: FactSheet, brands: set[str]) -> bool:
     lower = text.lower()
     if any(re.search(rf"\b{re.escape(b)}\b", lower) and not any(b in known for known in on_sheet) for b in brands):
         return False
-    no_match = bool(sheet.relaxed) or (sheet.action.value == "recommend" and not sheet.products)
-    if sheet.action.value == "recommend":
+    no_match = bool(sheet.relaxed) or (sheet.action == Action.RECOMMEND and not sheet.products)
+    if sheet.action == Action.RECOMMEND:
         return bool(NO_MATCH_RE.search(text)) == no_match
     return True
 

@@ -13,7 +13,7 @@ import pytest
 from assistant import guard
 from assistant.llm import DEFAULT_ADAPTER, SHIPPED_ADAPTER_IN_AUTO, LLMConfig, LocalLLM, configured_llm
 from assistant.state import DialogueState, Intent
-from assistant.understand import to_json, understand
+from assistant.understand import to_json
 from finetune import eval_dialogue
 from finetune.dialogue import DialogueTrainConfig, held_out, train
 from finetune.replies import LEADS, build_replies
