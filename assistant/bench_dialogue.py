@@ -291,9 +291,9 @@ def render(stats: Stats, stories: int, llm: dict[str, Any] | None, seconds: floa
             f"| Peak memory (RSS) with the LLM loaded | {llm['peak_mb']:.0f} MB |",
             "",
             "Replies stay grounded either way: the guard releases LLM text a sentence at a time and the template "
-            "supplies what a rejected draft lacked. `SHOP_LLM_USE=auto` turns the LLM on only with a fine-tuned adapter "
-            "(the default), another model or an endpoint: the un-tuned base model's drafts mostly fail the guard "
-            "(reports/finetune.md).",
+            "supplies what a rejected draft lacked. `SHOP_LLM_USE=auto` turns the LLM on only with an adapter, model "
+            "or endpoint the owner configured, not yet with the shipped adapter, which the rule parser still "
+            "out-reads (reports/finetune.md).",
         ]
     lines += ["", f"## Ungrounded replies ({len(stats.ungrounded)})", ""] + ([f"- {item}" for item in stats.ungrounded[:30]] or ["None."])
     by_query: dict[str, list[str]] = defaultdict(list)

@@ -59,7 +59,7 @@ class DialogueTrainConfig:
 
     @classmethod
     def quick(cls) -> "DialogueTrainConfig":
-        return cls(understanding_examples=20, reply_examples=4, batch_size=4, max_steps=3)
+        return cls(understanding_examples=20, reply_examples=4, max_steps=3)
 
 
 def shop_assistant(settings: Settings, scratch: Path) -> Assistant:
@@ -193,7 +193,7 @@ def train(config: DialogueTrainConfig, out: Path, assistant: Assistant | None = 
     trained_tokens, losses = 0, []
     loop_start = time.perf_counter()
     bar = tqdm(plan, unit="step", disable=not accelerator.is_main_process)
-    for step, batch in enumerate(bar):
+    for batch in bar:
         tensors = {k: v.to(accelerator.device) for k, v in collate(batch, pad_id).items()}
         loss = model(**tensors).loss
         accelerator.backward(loss)

@@ -30,7 +30,7 @@ from assistant.llm import LLMConfig, LocalLLM
 from assistant.scorer import BiEncoderRelevance, load_cross_encoder
 from finetune import eval_dialogue, eval_scorer
 from finetune.dialogue import DEFAULT_OUT as DIALOGUE_OUT
-from finetune.dialogue import DialogueTrainConfig, held_out, shop_assistant
+from finetune.dialogue import PACKAGED_BASE, DialogueTrainConfig, held_out, shop_assistant
 from finetune.pairs import build_queries
 from finetune.scorer import DEFAULT_OUT as SCORER_OUT
 from finetune.scorer import ScorerTrainConfig, load_embedded_products
@@ -50,7 +50,7 @@ def scorer_section(adapter: Path, limit: int | None) -> list[str]:
                ("cross-encoder, fine-tuned (LoRA adapter)", eval_scorer.cross_encoder_ranker(load_cross_encoder(adapter)))]
     results = [eval_scorer.evaluate(name, ranker, queries, pools) for name, ranker in rankers]
     best_baseline = max(r.ndcg10 for r in results[:-1])
-    training = json.loads((adapter / "training.json").read_text()) if (adapter / "training.json").exists() else {}
+    training = training_record(adapter)
     metrics = training.get("metrics", {})
     lines = ["## Scorer", "",
              f"{len(queries)} held-out queries; candidate pool per query: the union of the BM25 and bi-encoder top "
@@ -63,6 +63,12 @@ def scorer_section(adapter: Path, limit: int | None) -> list[str]:
                   f"{metrics.get('train_seconds')} s, peak memory {metrics.get('peak_rss_mb')} MB "
                   f"(`python -m finetune.scorer`; config in `{relative(adapter)}/training.json`).", ""]
     return lines
+
+
+def training_record(adapter: Path) -> dict:
+    """The adapter's training.json (config and metrics), empty when it has none."""
+    path = adapter / "training.json"
+    return json.loads(path.read_text()) if path.exists() else {}
 
 
 def relative(path: Path) -> str:
@@ -88,10 +94,12 @@ def dialogue_section(adapter: Path, support_csv: Path | None, test_size: int, re
     reply_chats = [r.messages(name)[:-1] for r in replies]
     rows = eval_dialogue.support_rows(str(support_csv), real_per_intent) if support_csv and support_csv.exists() else []
     real_chats = eval_dialogue.support_chats(rows, vocab, shop)
+    training = training_record(adapter)
+    base_model = training.get("config", {}).get("base_model")  # the model the adapter was trained on
     results = {}
     for label, adapter_path in (("base", None), ("fine-tuned", adapter)):
         print(f"evaluating the {label} LLM...", flush=True)
-        llm = LocalLLM(LLMConfig(use="on", adapter_path=str(adapter_path) if adapter_path else None))
+        llm = LocalLLM(LLMConfig(use="on", model_path=base_model, adapter_path=str(adapter_path) if adapter_path else None))
         understood = eval_dialogue.generate(llm, understanding_chats, eval_dialogue.UNDERSTAND_TOKENS)
         written = eval_dialogue.generate(llm, reply_chats, eval_dialogue.REPLY_TOKENS)
         real = eval_dialogue.generate(llm, real_chats, eval_dialogue.UNDERSTAND_TOKENS) if rows else None
@@ -107,7 +115,7 @@ def dialogue_section(adapter: Path, support_csv: Path | None, test_size: int, re
         return f"| {metric} | {get(base):.3f} | {get(tuned):.3f} | {goal} |"
 
     lines = ["## Dialogue LLM", "",
-             f"SmolLM2-135M-Instruct (packaged) without and with the LoRA adapter in `{relative(adapter)}`. "
+             f"{base_model or PACKAGED_BASE} without and with the LoRA adapter in `{relative(adapter)}`. "
              f"Held-out test: {len(tests)} understanding examples (every intent; products and phrasing templates "
              f"unseen in training) and {len(replies)} fact sheets built by the engine from held-out requests. "
              "Outputs are greedy, as in the app; an invalid JSON counts as a wrong intent here (the app falls back "
@@ -136,7 +144,6 @@ def dialogue_section(adapter: Path, support_csv: Path | None, test_size: int, re
     lines += ["Fine-tuned misses (understanding):", ""] + [f"- {m}" for m in tuned["understanding"].misses] + [""]
     lines += ["Sample replies, base:", ""] + [f"- {m}" for m in base["replies"].samples] + [""]
     lines += ["Sample replies, fine-tuned:", ""] + [f"- {m}" for m in tuned["replies"].samples] + [""]
-    training = json.loads((adapter / "training.json").read_text()) if (adapter / "training.json").exists() else {}
     metrics = training.get("metrics", {})
     if metrics:
         lines += [f"Training (`python -m finetune.dialogue`): {metrics['train_chats']} chats, {metrics['steps']} steps, "
