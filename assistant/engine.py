@@ -22,7 +22,7 @@ from assistant.llm import ChatModel, LLMConfig, configured_llm
 from assistant.policy import Action, action_for, should_clarify, wants_more
 from assistant.reasons import describe_value, money, wish_text
 from assistant.recommend import count_matching, filters_for, recommend
-from assistant.retriever import search_faq
+from assistant.retriever import likely_categories, search_faq
 from assistant.scorer import Relevance, ScorerConfig, relevance_for
 from assistant.sessions import SessionStore
 from assistant.shop import LiveShop, Shop
@@ -144,22 +144,25 @@ class Assistant:
         self.relevance.score("warm up", shop.products[:2])
 
     # ---- public API ------------------------------------------------------------------------------
-    def reply(self, session_id: str, message: str) -> Reply:
+    def reply(self, session_id: str, message: str, understanding: Understanding | None = None) -> Reply:
         result = None
-        for item in self.stream(session_id, message):
+        for item in self.stream(session_id, message, understanding):
             if isinstance(item, Reply):
                 result = item
         assert result is not None
         return result
 
-    def stream(self, session_id: str, message: str) -> Iterator[str | Reply]:
-        """Text chunks as they are written, then the `Reply`. Raises SessionError for a malformed id."""
+    def stream(self, session_id: str, message: str, understanding: Understanding | None = None) -> Iterator[str | Reply]:
+        """Text chunks as they are written, then the `Reply`. Raises SessionError for a malformed id.
+
+        `understanding` skips reading the message: a button on the page ("add to cart", "compare") already
+        says what it wants, and `message` is then the words stored for that turn."""
         start = time.perf_counter()
         message = message if isinstance(message, str) else ""
         with self._session_lock(session_id):
             shop = self.current_shop()
             state = self.sessions.load(session_id)
-            sheet, understanding = self.plan(shop, state, message)
+            sheet, understanding = self.plan(shop, state, message, understanding)
             chunks: list[str] = []
             first = 0.0
             for chunk in self.writer.write(sheet, shop):
@@ -175,6 +178,22 @@ class Assistant:
             yield Reply(session_id, text, sheet.action.value, products, turn_id, understanding.source, understanding.intent.value,
                         self.writer.last_rejections, dict(state.cart), self.cart_sheet(shop, state).cart_total,
                         vars(state.preferences), (time.perf_counter() - start) * 1000, first, sheet)
+
+    def press(self, session_id: str, button: str, product_ids: list[str]) -> Reply:
+        """A button on the page or widget: "add" or "remove" one product, "compare" two to four. It is a turn of the
+        conversation like a typed one (stored with words saying what was pressed). ValueError for a bad request."""
+        shop = self.current_shop()
+        ids = list(dict.fromkeys(product_ids))
+        unknown = [pid for pid in ids if pid not in shop.by_id]
+        if unknown:
+            raise LookupError(f"unknown product {unknown[0]!r}")
+        titles = [shop.by_id[pid].title for pid in ids]
+        if button in ("add", "remove") and len(ids) == 1:
+            words = f"Add {titles[0]} to my cart" if button == "add" else f"Remove {titles[0]} from my cart"
+            return self.reply(session_id, words, Understanding(Intent.CART, product_refs=ids, cart_action=button, source="button"))
+        if button == "compare" and 2 <= len(ids) <= MAX_COMPARE:
+            return self.reply(session_id, "Compare " + " and ".join(titles), Understanding(Intent.COMPARE, product_refs=ids, source="button"))
+        raise ValueError(f"{button!r} takes one product (add, remove) or two to {MAX_COMPARE} different ones (compare)")
 
     def current_shop(self) -> Shop:
         return self.shop_source.get() if isinstance(self.shop_source, LiveShop) else self.shop_source
@@ -200,13 +219,19 @@ class Assistant:
             return self._locks.setdefault(session_id, threading.Lock())
 
     # ---- understand and decide -------------------------------------------------------------------
-    def plan(self, shop: Shop, state: DialogueState, message: str) -> tuple[FactSheet, Understanding]:
-        """Read the message, update `state`, and gather the facts of the reply."""
+    def plan(self, shop: Shop, state: DialogueState, message: str,
+             given: Understanding | None = None) -> tuple[FactSheet, Understanding]:
+        """Read the message (unless `given` says what it wants), update `state`, and gather the facts of the reply."""
+        state.shown = [pid for pid in state.shown if pid in shop.by_id]  # a re-ingest may have removed some
+        if given is not None:
+            sheet = self.act(shop, state, given, message)
+            sheet.currency = shop.settings.shop_currency
+            return sheet, given
         if not message.strip():
             return FactSheet(Action.EMPTY), Understanding(Intent.CHITCHAT)
         vocab = self.vocabulary(shop)
-        state.shown = [pid for pid in state.shown if pid in shop.by_id]  # a re-ingest may have removed some
-        u = understand(message, state, vocab, shop.by_id, self.llm)
+        likely = likely_categories(shop, message) if self.llm is not None and self.llm.tuned else None
+        u = understand(message, state, vocab, shop.by_id, self.llm, likely)
         bar = POLICY_SIMILARITY.get(u.intent, POLICY_SIMILARITY_DEFAULT)
         identifiers = bool(u.email or u.order_id)  # a message carrying an order id or email is about an order
         if not identifiers and maybe_policy_question(message, u, state) and self.policy_similarity(shop, message) >= bar:

@@ -86,6 +86,8 @@ class LLMConfig:
 
 
 class ChatModel(Protocol):
+    tuned: bool  # fine-tuned on the engine's short prompts (assistant/understand.py)
+
     def chat(self, messages: list[Message], max_new_tokens: int | None = None) -> str: ...
 
     def stream(self, messages: list[Message], max_new_tokens: int | None = None) -> Iterator[str]: ...
@@ -139,6 +141,7 @@ class LocalLLM:
         model = AutoModelForCausalLM.from_pretrained(str(path), dtype=torch.float32)
         if config.adapter_path:
             model = with_adapter(model, Path(config.adapter_path))
+        self.tuned = bool(config.adapter_path)
         self.model = model.eval()
         self._lock = threading.Lock()  # one generation at a time: the CPU is the bottleneck anyway
 
@@ -190,6 +193,7 @@ class OpenAICompatibleLLM:
 
     def __init__(self, config: LLMConfig) -> None:
         self.config = config
+        self.tuned = False  # a served model gets the full instructions
 
     def request(self, messages: list[Message], max_new_tokens: int | None, stream: bool) -> Any:
         body = {"model": self.config.model, "messages": messages, "max_tokens": max_new_tokens or self.config.max_new_tokens,

@@ -72,6 +72,13 @@ def identifiers_in(shop: Shop, query: str) -> list[str]:
     return list(dict.fromkeys(pid for key in keys for pid in shop.identifiers.get(key, [])))
 
 
+def likely_categories(shop: Shop, text: str, k: int = 4) -> list[str]:
+    """The categories of the products nearest to `text`, best first. A fine-tuned reader picks the category
+    from these rather than recalling the whole list: shorter prompts, and it scales to big catalogs."""
+    hits = search_products(shop, text, k=12)
+    return list(dict.fromkeys(shop.by_id[hit.id].category for hit in hits))[:k]
+
+
 def search_faq(shop: Shop, query: str, k: int = 5, mode: Mode = "hybrid", config: RetrievalConfig | None = None) -> list[Hit]:
     config = config or shop.settings.retrieval
     n = min(max(k, config.candidates), len(shop.faq))

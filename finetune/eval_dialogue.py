@@ -21,6 +21,7 @@ from assistant import guard, rules, writer
 from assistant.factsheet import FactSheet
 from assistant.policy import Action
 from assistant.reasons import money
+from assistant.retriever import likely_categories
 from assistant.shop import Shop
 from assistant.state import DialogueState, Intent
 from assistant.understand import first_json_object, from_json, prompt, to_json
@@ -146,8 +147,12 @@ def support_rows(path: str, per_intent: int) -> list[dict[str, str]]:
     return [row for name in sorted(by_intent) for row in by_intent[name][:per_intent]]
 
 
-def support_chats(rows: list[dict[str, str]], vocab: Vocabulary, shop: Shop) -> list[list[dict[str, str]]]:
-    return [prompt(row["instruction"], DialogueState("eval"), vocab, shop.by_id) for row in rows]
+def understanding_prompts(messages: list[tuple[str, DialogueState]], vocab: Vocabulary, shop: Shop,
+                          tuned: bool) -> list[list[dict[str, str]]]:
+    """The prompts the engine gives each model: the short one with the retriever's likely categories to a fine-tuned
+    model, the instructions with every category to an un-tuned one."""
+    return [prompt(message, state, vocab, shop.by_id, likely_categories(shop, message) if tuned else None)
+            for message, state in messages]
 
 
 def expected_intent(support_intent: str) -> Intent:

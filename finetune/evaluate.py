@@ -26,8 +26,8 @@ from pathlib import Path
 
 from assistant.config import Settings
 from assistant.llm import LLMConfig, LocalLLM
-
 from assistant.scorer import BiEncoderRelevance, load_cross_encoder
+from assistant.state import DialogueState
 from finetune import eval_dialogue, eval_scorer
 from finetune.dialogue import DEFAULT_OUT as DIALOGUE_OUT
 from finetune.dialogue import PACKAGED_BASE, DialogueTrainConfig, held_out, shop_assistant
@@ -90,16 +90,17 @@ def dialogue_section(adapter: Path, support_csv: Path | None, test_size: int, re
         vocab = assistant.vocabulary(shop)
         tests, replies = held_out(assistant, config, test_size)
     name = assistant.config.shop_name
-    understanding_chats = [e.messages(vocab, shop.by_id)[:-1] for e in tests]
     reply_chats = [r.messages(name)[:-1] for r in replies]
     rows = eval_dialogue.support_rows(str(support_csv), real_per_intent) if support_csv and support_csv.exists() else []
-    real_chats = eval_dialogue.support_chats(rows, vocab, shop)
     training = training_record(adapter)
     base_model = training.get("config", {}).get("base_model")  # the model the adapter was trained on
     results = {}
     for label, adapter_path in (("base", None), ("fine-tuned", adapter)):
         print(f"evaluating the {label} LLM...", flush=True)
         llm = LocalLLM(LLMConfig(use="on", model_path=base_model, adapter_path=str(adapter_path) if adapter_path else None))
+        understanding_chats = eval_dialogue.understanding_prompts([(e.message, e.state) for e in tests], vocab, shop, llm.tuned)
+        real_chats = eval_dialogue.understanding_prompts([(r["instruction"], DialogueState("eval")) for r in rows], vocab,
+                                                         shop, llm.tuned)
         understood = eval_dialogue.generate(llm, understanding_chats, eval_dialogue.UNDERSTAND_TOKENS)
         written = eval_dialogue.generate(llm, reply_chats, eval_dialogue.REPLY_TOKENS)
         real = eval_dialogue.generate(llm, real_chats, eval_dialogue.UNDERSTAND_TOKENS) if rows else None
@@ -119,7 +120,9 @@ def dialogue_section(adapter: Path, support_csv: Path | None, test_size: int, re
              f"Held-out test: {len(tests)} understanding examples (every intent; products and phrasing templates "
              f"unseen in training) and {len(replies)} fact sheets built by the engine from held-out requests. "
              "Outputs are greedy, as in the app; an invalid JSON counts as a wrong intent here (the app falls back "
-             "to the rules).", "",
+             "to the rules). Each model reads messages with the prompt the engine gives it: the base model the "
+             "instructions and every category, the fine-tuned one its short prompt with the four categories the "
+             "retriever finds nearest the message.", "",
              "| Metric | Base | Fine-tuned | Goal |", "|---|---|---|---|",
              row("understanding: intent accuracy", lambda r: r["understanding"].intent_accuracy, ">= 0.95"),
              row("understanding: preference-slot F1", lambda r: r["understanding"].slot_f1),

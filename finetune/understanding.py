@@ -102,9 +102,9 @@ class Example:
     split: str
     seed_product: str | None = None
 
-    def messages(self, vocab: Vocabulary, products: dict[str, Product]) -> list[dict[str, str]]:
-        """The chat the LLM is trained on: the engine's own prompt, then the JSON target."""
-        return prompt(self.message, self.state, vocab, products) + [{"role": "assistant", "content": to_json(self.label)}]
+    def messages(self, vocab: Vocabulary, products: dict[str, Product], likely: list[str] | None = None) -> list[dict[str, str]]:
+        """The chat the LLM is trained on: the engine's own prompt (short with `likely`), then the JSON target."""
+        return prompt(self.message, self.state, vocab, products, likely) + [{"role": "assistant", "content": to_json(self.label)}]
 
 
 def money_words(amount: float, rng: random.Random) -> str:

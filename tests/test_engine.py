@@ -14,6 +14,7 @@ from assistant.engine import Assistant, Reply
 from assistant.guard import check
 from assistant.sessions import SessionError, SessionStore
 from assistant.shop import Shop
+from assistant.understand import TUNED_SYSTEM
 
 
 @pytest.fixture
@@ -115,13 +116,17 @@ def test_a_malformed_session_id_is_refused(make, session_id: str) -> None:
 class StandInLLM:
     """Understands every message as a wish for headphones and writes a grounded first sentence."""
 
+    tuned = True  # gets the short understanding prompt, with the retriever's likely categories
+
     def __init__(self, shop: Shop) -> None:
         self.shop = shop
         self.chat_calls = 0
+        self.prompts: list[list[dict[str, str]]] = []
         self.streamed: list[str] = []
 
     def chat(self, messages: list[dict[str, str]], max_new_tokens: int | None = None) -> str:
         self.chat_calls += 1
+        self.prompts.append(messages)
         return json.dumps({"intent": "recommend", "category": "headphones", "budget_max": 300})
 
     def stream(self, messages: list[dict[str, str]], max_new_tokens: int | None = None) -> Iterator[str]:
@@ -141,6 +146,10 @@ def test_the_llm_path_understands_and_writes_and_the_template_completes(make, em
     for p in reply.products:  # the model named none, so the template parts were added
         assert p["title"] in reply.text
     assert "block out the noise" not in llm.streamed[0]  # the writer sees facts, never the raw message
+    system, user = llm.prompts[0][0]["content"], llm.prompts[0][-1]["content"]
+    assert system == TUNED_SYSTEM  # a fine-tuned model gets the short prompt it was trained on...
+    categories = user.splitlines()[0].removeprefix("categories: ").split(", ")
+    assert categories[0] == "headphones" and len(categories) <= 4  # ...with the retriever's nearest categories
 
 
 def test_an_injected_message_is_refused_without_the_llm(make) -> None:

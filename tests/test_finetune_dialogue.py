@@ -164,7 +164,8 @@ def test_the_shipped_adapter_answers_in_the_understanding_format(assistant) -> N
     shop = assistant.current_shop()
     vocab = assistant.vocabulary(shop)
     tests, _ = held_out(assistant, DialogueTrainConfig(), 10)
-    outputs = eval_dialogue.generate(llm, [e.messages(vocab, shop.by_id)[:-1] for e in tests], eval_dialogue.UNDERSTAND_TOKENS)
+    chats = eval_dialogue.understanding_prompts([(e.message, e.state) for e in tests], vocab, shop, tuned=llm.tuned)
+    outputs = eval_dialogue.generate(llm, chats, eval_dialogue.UNDERSTAND_TOKENS)
     score = eval_dialogue.score_understanding(outputs.texts, tests, vocab, shop)
     assert score.json_validity >= 0.6 and score.intent_accuracy >= 0.3  # the base model: no valid JSON at all
 

@@ -9,14 +9,17 @@ import json
 import pytest
 
 from assistant import rules
+from assistant.retriever import likely_categories
 from assistant.shop import Shop
 from assistant.state import DialogueState, Intent, Preferences, Understanding
-from assistant.understand import MAX_MESSAGE_FOR_LLM, from_json, maybe_policy_question, prompt, to_json, understand
+from assistant.understand import MAX_MESSAGE_FOR_LLM, TUNED_SYSTEM, from_json, maybe_policy_question, prompt, to_json, understand
 from assistant.vocabulary import Vocabulary
 
 
 class JsonModel:
     """Answers every chat call with `answer` (or raises `error`); records what it was asked."""
+
+    tuned = False
 
     def __init__(self, answer: str = "", error: Exception | None = None) -> None:
         self.answer, self.error = answer, error
@@ -131,6 +134,15 @@ def test_the_prompt_lists_the_shown_products_and_wishes(embedded_shop: Shop, voc
     assert f"1={product.id} {product.title}" in content
     assert '"budget_max": 99.0' in content
     assert "running_shoes" in content
+
+
+def test_the_short_prompt_carries_only_the_likely_categories(embedded_shop: Shop, vocab: Vocabulary) -> None:
+    likely = likely_categories(embedded_shop, "a cast iron skillet for searing steak")
+    assert likely[0] == "cookware" and len(likely) <= 4
+    system, user = prompt("a cast iron skillet for searing steak", DialogueState("s"), vocab, embedded_shop.by_id, likely)
+    assert system["content"] == TUNED_SYSTEM
+    assert user["content"].startswith(f"categories: {', '.join(likely)}\n")
+    assert len(likely) < len(vocab.categories) and "toys" not in user["content"].splitlines()[0]
 
 
 def test_to_json_and_from_json_round_trip(embedded_shop: Shop, vocab: Vocabulary) -> None:

@@ -29,6 +29,8 @@ FAQ_ID = "returns-window"
 class ScriptedModel:
     """A chat model that always says `text` (or raises `error`), streamed `piece` characters at a time."""
 
+    tuned = False
+
     def __init__(self, text: str = "", error: Exception | None = None, piece: int = 5) -> None:
         self.text, self.error, self.piece = text, error, piece
         self.chat_calls: list[list[dict[str, str]]] = []
