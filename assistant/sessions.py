@@ -33,7 +33,8 @@ MAX_TEXT = 20_000  # characters of a message we store; longer ones are cut, neve
 MAX_COMMENT = 2_000
 TRUNCATED = "\n[truncated]"
 BUSY_TIMEOUT_MS = 5_000
-_SESSION_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+SESSION_ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
+_SESSION_ID = re.compile(SESSION_ID_PATTERN)
 _NOW = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"  # UTC, milliseconds, sorts as text
 
 _SCHEMA = f"""

@@ -113,6 +113,11 @@ class LiveShop:
         self._checked = 0.0
         self._shop = Shop.open(self.store, ensure_embedded_shop(self.store))
 
+    def refresh(self) -> Shop:
+        """The newest complete store, now (after an ingest), rather than at the next check."""
+        self._checked = float("-inf")
+        return self.get()
+
     def get(self) -> Shop:
         now = time.monotonic()
         if now - self._checked >= self.check_every:

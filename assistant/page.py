@@ -1,0 +1,189 @@
+"""The shopper's chat page (Gradio): streamed replies, product cards with "add to cart" and "compare",
+a comparison table, the cart with its total, thumbs up/down on every reply, example prompts and a
+"new conversation" button. It calls the engine in-process, as the HTTP API does.
+
+Every catalog field and message is escaped before it reaches the page: product rows are data, and a
+title such as `<img src=x onerror=...>` must show as those characters.
+"""
+
+from __future__ import annotations
+
+import html
+from typing import Any, Iterator
+
+import gradio as gr
+
+from assistant.engine import Assistant, Reply
+from assistant.reasons import money
+from assistant.sessions import new_session_id
+
+EXAMPLES = ["Waterproof hiking jacket under $250", "Noise cancelling headphones for my commute",
+            "What is your return policy?", "Where is my order?"]
+
+CARDS_JS = """
+element.addEventListener('click', (event) => {
+  const button = event.target.closest('button[data-id]');
+  if (!button) return;
+  if (button.dataset.act === 'add') { trigger('add_to_cart', {id: button.dataset.id}); return; }
+  button.classList.toggle('picked');
+  const picked = [...element.querySelectorAll('button.picked')].map((b) => b.dataset.id);
+  if (picked.length >= 2) {
+    element.querySelectorAll('button.picked').forEach((b) => b.classList.remove('picked'));
+    trigger('compare_products', {ids: picked});
+  }
+});
+"""
+
+CSS = """
+.sa-cards { display: grid; grid-template-columns: repeat(auto-fill, minmax(210px, 1fr)); gap: 10px; }
+.sa-card { border: 1px solid var(--border-color-primary); border-radius: 10px; padding: 10px; }
+.sa-card h4 { margin: 0 0 4px; font-size: 15px; }
+.sa-card .meta { font-size: 13px; opacity: .85; }
+.sa-card ul { margin: 6px 0; padding-left: 18px; font-size: 13px; }
+.sa-card button { margin: 2px 4px 0 0; padding: 3px 8px; border-radius: 6px; border: 1px solid var(--border-color-primary); cursor: pointer; }
+.sa-card button.picked { background: var(--color-accent-soft); }
+.sa-table { width: 100%; border-collapse: collapse; font-size: 13px; }
+.sa-table th, .sa-table td { border: 1px solid var(--border-color-primary); padding: 4px 6px; text-align: left; }
+"""
+
+
+def escape(value: Any) -> str:
+    return html.escape(str(value), quote=True)
+
+
+def stock_words(stock: int | None) -> str:
+    if stock is None:
+        return "availability not listed"
+    return "out of stock" if stock == 0 else f"only {stock} left" if stock <= 5 else "in stock"
+
+
+def card(product: dict[str, Any]) -> str:
+    rating = f"{product['rating']:g}/5 ({product['review_count']})" if product.get("rating") is not None else "not rated"
+    reasons = "".join(f"<li>{escape(r)}</li>" for r in product.get("reasons", []))
+    pid = escape(product["id"])
+    return (f"<div class='sa-card' data-product='{pid}'><h4>{escape(product['title'])}</h4>"
+            f"<div class='meta'>{escape(product['brand'])} · <b class='price'>{escape(money(product['price'], product['currency']))}</b>"
+            f" · {escape(rating)} · {escape(stock_words(product.get('stock')))}</div><ul>{reasons}</ul>"
+            f"<button data-id='{pid}' data-act='add'>Add to cart</button>"
+            f"<button data-id='{pid}' data-act='compare'>Compare</button></div>")
+
+
+def cards_html(products: list[dict[str, Any]]) -> str:
+    if not products:
+        return ""
+    return ("<div class='sa-hint'>Pick <b>Compare</b> on two products to see them side by side.</div>"
+            "<div class='sa-cards'>" + "".join(card(p) for p in products) + "</div>")
+
+
+def compare_html(products: list[dict[str, Any]]) -> str:
+    rows = [("Price", [money(p["price"], p["currency"]) for p in products]), ("Brand", [p["brand"] for p in products]),
+            ("Rating", [f"{p['rating']:g}/5" if p.get("rating") is not None else "not rated" for p in products]),
+            ("Stock", [stock_words(p.get("stock")) for p in products])]
+    labels = list(dict.fromkeys(f.split(":", 1)[0] for p in products for f in p.get("facts", []) if ":" in f))
+    for label in labels[:6]:
+        rows.append((label, [next((f.split(":", 1)[1].strip() for f in p.get("facts", []) if f.startswith(label + ":")), "-")
+                             for p in products]))
+    head = "".join(f"<th>{escape(p['title'])}</th>" for p in products)
+    body = "".join(f"<tr><th>{escape(name)}</th>" + "".join(f"<td>{escape(v)}</td>" for v in values) + "</tr>" for name, values in rows)
+    return f"<table class='sa-table'><tr><th></th>{head}</tr>{body}</table>"
+
+
+def cart_html(assistant: Assistant, cart: dict[str, int]) -> str:
+    shop = assistant.current_shop()
+    lines = [(shop.by_id[pid], qty) for pid, qty in cart.items() if pid in shop.by_id]
+    if not lines:
+        return "<div class='sa-cart'>Your cart is empty.</div>"
+    currency = shop.settings.shop_currency
+    items = "".join(f"<li>{qty} × {escape(p.title)}: {escape(money(qty * shop.price_of(p), currency))}</li>" for p, qty in lines)
+    total = sum(qty * round(shop.price_of(p), 2) for p, qty in lines)
+    return f"<div class='sa-cart'><ul>{items}</ul><b>Total: <span class='total'>{escape(money(total, currency))}</span></b></div>"
+
+
+def build_page(assistant: Assistant, title: str = "Shop assistant") -> gr.Blocks:
+    with gr.Blocks(title=title, analytics_enabled=False) as page:
+        session = gr.State(None)  # {"id": session id, "turns": {chat index: stored turn id}}
+        gr.Markdown(f"## {escape(title)}\nAsk for products (use, budget, size, taste) or about shipping, returns and orders.")
+        with gr.Row(equal_height=False):
+            with gr.Column(scale=3, min_width=320):
+                chat = gr.Chatbot(label="Chat", height=480, examples=[{"text": e} for e in EXAMPLES], elem_id="sa-chat")
+                with gr.Row():
+                    box = gr.Textbox(placeholder="Type your message", show_label=False, scale=5, max_length=2000, elem_id="sa-input")
+                    send = gr.Button("Send", variant="primary", scale=1, min_width=80, elem_id="sa-send")
+                restart = gr.Button("New conversation", size="sm", elem_id="sa-new")
+            with gr.Column(scale=2, min_width=300):
+                cards = gr.HTML("", label="Products", js_on_load=CARDS_JS, elem_id="sa-cards")
+                table = gr.HTML("", label="Comparison", elem_id="sa-compare")
+                gr.Markdown("### Cart")
+                cart = gr.HTML(cart_html(assistant, {}), elem_id="sa-cart")
+
+        def started(state: dict | None) -> dict:
+            return state or {"id": new_session_id(), "turns": {}}
+
+        def finish(reply: Reply, history: list, state: dict) -> tuple:
+            history[-1] = {"role": "assistant", "content": escape(reply.text)}
+            state["turns"][str(len(history) - 1)] = reply.turn_id
+            shown = cards_html(reply.products) if reply.action == "recommend" else gr.skip()  # kept while comparing
+            compared = compare_html(reply.products) if reply.action == "compare" and reply.products else gr.skip()
+            return history, state, shown, compared, cart_html(assistant, reply.cart)
+
+        def respond(message: str, history: list, state: dict | None) -> Iterator[tuple]:
+            state = started(state)
+            message = (message or "").strip()
+            if not message:
+                yield "", history, state, gr.skip(), gr.skip(), gr.skip()
+                return
+            history = history + [{"role": "user", "content": escape(message)}, {"role": "assistant", "content": ""}]
+            written = ""
+            for item in assistant.stream(state["id"], message):
+                if isinstance(item, Reply):
+                    yield ("",) + finish(item, history, state)
+                else:
+                    written += item
+                    history[-1] = {"role": "assistant", "content": escape(written)}
+                    yield "", history, state, gr.skip(), gr.skip(), gr.skip()
+
+        def pressed(button: str, ids: list[str], history: list, state: dict | None) -> tuple:
+            state = started(state)
+            try:
+                reply = assistant.press(state["id"], button, ids)
+            except (LookupError, ValueError) as error:
+                gr.Warning(str(error))
+                return history, state, gr.skip(), gr.skip(), gr.skip()
+            history = history + [{"role": "user", "content": escape(reply_words(assistant, state["id"]))},
+                                 {"role": "assistant", "content": ""}]
+            return finish(reply, history, state)
+
+        def add(history: list, state: dict | None, event: gr.EventData) -> tuple:
+            return pressed("add", [str(getattr(event, "id", ""))], history, state)
+
+        def compare(history: list, state: dict | None, event: gr.EventData) -> tuple:
+            return pressed("compare", [str(i) for i in getattr(event, "ids", [])][:4], history, state)
+
+        def rate(state: dict | None, like: gr.LikeData) -> None:
+            turn = (state or {}).get("turns", {}).get(str(like.index if isinstance(like.index, int) else like.index[0]))
+            if turn is not None:
+                assistant.sessions.add_feedback(state["id"], turn, 1 if like.liked else -1)
+
+        def new_conversation(state: dict | None) -> tuple:
+            if state and assistant.sessions.exists(state["id"]):
+                assistant.sessions.reset(state["id"])
+            return [], {"id": new_session_id(), "turns": {}}, "", "", cart_html(assistant, {})
+
+        outputs = [chat, session, cards, table, cart]
+        for trigger in (send.click, box.submit):
+            trigger(respond, [box, chat, session], [box] + outputs)
+        def example(history: list, state: dict | None, selected: gr.SelectData) -> Iterator[tuple]:
+            yield from respond(selected.value["text"], history, state)
+
+        chat.example_select(example, [chat, session], [box] + outputs)
+        cards.add_to_cart(add, [chat, session], outputs)
+        cards.compare_products(compare, [chat, session], outputs)
+        chat.like(rate, [session], None)
+        restart.click(new_conversation, [session], outputs)
+    return page
+
+
+def reply_words(assistant: Assistant, session_id: str) -> str:
+    """What the last stored user turn says ("Add ... to my cart"): the chat shows the button as a message."""
+    turns = assistant.sessions.history(session_id, limit=2)
+    return next((t["content"] for t in reversed(turns) if t["role"] == "user"), "")
