@@ -37,9 +37,10 @@ def serve_widget(api: FastAPI) -> None:
 
 def build_app(assistant: Assistant, api_config: ApiConfig | None = None, title: str = "Shop assistant") -> FastAPI:
     """The API, the widget script and the chat page on one FastAPI app."""
-    api = build_api(assistant, api_config)
+    config = api_config or ApiConfig.from_env()
+    api = build_api(assistant, config)
     serve_widget(api)
-    return gr.mount_gradio_app(api, build_page(assistant, title), path="/", ssr_mode=False, css=CSS)
+    return gr.mount_gradio_app(api, build_page(assistant, title, config.admin_token), path="/", ssr_mode=False, css=CSS)
 
 
 def main() -> None:

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,14 +27,14 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, Field
 
+from assistant import admin as admin_tasks
 from assistant.engine import Assistant, Reply
 from assistant.factsheet import ProductFact
 from assistant.filters import ProductFilter
-from assistant.ingest import ingest_files
 from assistant.ratelimit import RateLimitConfig, RateLimiter
 from assistant.retriever import search_faq, search_products
 from assistant.sessions import SESSION_ID_PATTERN, SessionError, new_session_id, valid_session_id
-from assistant.shop import LiveShop, Shop
+from assistant.shop import Shop
 
 MAX_MESSAGE = 10_000  # characters; the engine reads the first 2,000 and says so
 MAX_QUERY = 2_000
@@ -180,11 +179,10 @@ def build_api(assistant: Assistant, config: ApiConfig | None = None) -> FastAPI:
             raise HTTPException(429, f"too many requests; try again in {wait:.0f} s", headers={"Retry-After": str(max(1, round(wait)))})
 
     def admin(authorization: str = Header("", description="Bearer $SHOP_ADMIN_TOKEN")) -> None:
-        if not config.admin_token:
-            raise HTTPException(403, "admin is disabled: set SHOP_ADMIN_TOKEN to enable it")
-        given = authorization.removeprefix("Bearer ").strip()
-        if not secrets.compare_digest(given.encode(), config.admin_token.encode()):
-            raise HTTPException(401, "wrong or missing admin token", headers={"WWW-Authenticate": "Bearer"})
+        try:
+            admin_tasks.check_token(config.admin_token, authorization.removeprefix("Bearer "))
+        except admin_tasks.AdminRefused as refused:
+            raise HTTPException(refused.status, str(refused), headers={"WWW-Authenticate": "Bearer"}) from refused
 
     def known_session(session_id: str) -> str:
         if not valid_session_id(session_id):
@@ -283,25 +281,28 @@ def build_api(assistant: Assistant, config: ApiConfig | None = None) -> FastAPI:
 
     @api.post("/api/admin/reload", dependencies=[Depends(admin)])
     def reload() -> dict:
-        shop = live_shop().refresh()
+        try:
+            shop = admin_tasks.reload(assistant.shop_source)
+        except admin_tasks.AdminRefused as refused:
+            raise HTTPException(refused.status, str(refused)) from refused
         return {"version": shop.version, "products": len(shop.products), "faq": len(shop.faq)}
 
     @api.post("/api/admin/ingest", dependencies=[Depends(admin)])
     def ingest(catalog: UploadFile | None = File(None), faq: UploadFile | None = File(None),
                orders: UploadFile | None = File(None), replace: bool = Query(False)) -> JSONResponse:
-        live = live_shop()
-        files = {"catalog": catalog, "faq": faq, "orders": orders}
-        if not any(files.values()):
-            raise HTTPException(422, "send at least one of the files catalog, faq, orders")
+        uploads = {"catalog": catalog, "faq": faq, "orders": orders}
         with tempfile.TemporaryDirectory() as folder:
             paths = {}
-            for kind, upload in files.items():
+            for kind, upload in uploads.items():
                 if upload is not None:
-                    suffix = Path(upload.filename or "").suffix.lower()[:10] or ".csv"
+                    suffix = Path(upload.filename or "").suffix.lower()[:10] or ".csv"  # the loaders go by suffix
                     paths[kind] = Path(folder) / f"{kind}{suffix}"
                     paths[kind].write_bytes(upload.file.read())
-            report = ingest_files(live.store, replace=replace, progress=False, **paths)
-        return JSONResponse({"version": report.version, "served": live.refresh().version, "report": report.lines()},
+            try:
+                report = admin_tasks.ingest(assistant.shop_source, paths, replace)
+            except admin_tasks.AdminRefused as refused:
+                raise HTTPException(refused.status, str(refused)) from refused
+        return JSONResponse({"version": report.version, "served": assistant.current_shop().version, "report": report.lines()},
                             status_code=200 if report.version else 422)
 
     return api

@@ -1,6 +1,7 @@
 """The shopper's chat page (Gradio): streamed replies, product cards with "add to cart" and "compare",
 a comparison table, the cart with its total, thumbs up/down on every reply, example prompts and a
-"new conversation" button. It calls the engine in-process, as the HTTP API does.
+"new conversation" button; a closed "Shop admin" panel reloads or ingests the shop behind the admin
+token. It calls the engine in-process, as the HTTP API does.
 
 Every catalog field and message is escaped before it reaches the page: product rows are data, and a
 title such as `<img src=x onerror=...>` must show as those characters.
@@ -9,10 +10,12 @@ title such as `<img src=x onerror=...>` must show as those characters.
 from __future__ import annotations
 
 import html
+from pathlib import Path
 from typing import Any, Iterator
 
 import gradio as gr
 
+from assistant import admin
 from assistant.engine import Assistant, Reply
 from assistant.reasons import money
 from assistant.sessions import new_session_id
@@ -40,7 +43,7 @@ CSS = """
 .sa-card h4 { margin: 0 0 4px; font-size: 15px; }
 .sa-card .meta { font-size: 13px; opacity: .85; }
 .sa-card ul { margin: 6px 0; padding-left: 18px; font-size: 13px; }
-.sa-card button { margin: 2px 4px 0 0; padding: 3px 8px; border-radius: 6px; border: 1px solid var(--border-color-primary); cursor: pointer; }
+.sa-card button { margin: 2px 4px 0 0; padding: 3px 8px; border-radius: 6px; font-size: 13px; font-weight: 500; line-height: 1.3; border: 1px solid var(--border-color-primary); cursor: pointer; }
 .sa-card button.picked { background: var(--color-accent-soft); }
 .sa-table { width: 100%; border-collapse: collapse; font-size: 13px; }
 .sa-table th, .sa-table td { border: 1px solid var(--border-color-primary); padding: 4px 6px; text-align: left; }
@@ -99,7 +102,21 @@ def cart_html(assistant: Assistant, cart: dict[str, int]) -> str:
     return f"<div class='sa-cart'><ul>{items}</ul><b>Total: <span class='total'>{escape(money(total, currency))}</span></b></div>"
 
 
-def build_page(assistant: Assistant, title: str = "Shop assistant") -> gr.Blocks:
+def run_admin(assistant: Assistant, expected_token: str | None, token: str, files: dict[str, str | None],
+              replace: bool, ingest: bool) -> str:
+    """The page's admin panel: reload the newest store, or ingest uploaded files. Plain text out."""
+    try:
+        admin.check_token(expected_token, token or "")
+        if not ingest:
+            shop = admin.reload(assistant.shop_source)
+            return f"Serving {shop.version}: {len(shop.products)} products, {len(shop.faq)} FAQ entries."
+        report = admin.ingest(assistant.shop_source, {k: Path(v) for k, v in files.items() if v}, replace)
+        return "\n".join(report.lines())
+    except admin.AdminRefused as refused:
+        return f"Refused: {refused}"
+
+
+def build_page(assistant: Assistant, title: str = "Shop assistant", admin_token: str | None = None) -> gr.Blocks:
     with gr.Blocks(title=title, analytics_enabled=False) as page:
         session = gr.State(None)  # {"id": session id, "turns": {chat index: stored turn id}}
         gr.Markdown(f"## {escape(title)}\nAsk for products (use, budget, size, taste) or about shipping, returns and orders.")
@@ -115,6 +132,14 @@ def build_page(assistant: Assistant, title: str = "Shop assistant") -> gr.Blocks
                 table = gr.HTML("", label="Comparison", elem_id="sa-compare")
                 gr.Markdown("### Cart")
                 cart = gr.HTML(cart_html(assistant, {}), elem_id="sa-cart")
+        with gr.Accordion("Shop admin", open=False):
+            token = gr.Textbox(label="Admin token (SHOP_ADMIN_TOKEN)", type="password")
+            with gr.Row():
+                uploads = [gr.File(label=kind.capitalize(), type="filepath") for kind in admin.KINDS]
+            replace = gr.Checkbox(label="Replace the shop (default: add and update rows by id)")
+            with gr.Row():
+                reload_button, ingest_button = gr.Button("Reload"), gr.Button("Ingest files")
+            admin_log = gr.Textbox(label="Result", lines=6, interactive=False)
 
         def started(state: dict | None) -> dict:
             return state or {"id": new_session_id(), "turns": {}}
@@ -180,6 +205,14 @@ def build_page(assistant: Assistant, title: str = "Shop assistant") -> gr.Blocks
         cards.compare_products(compare, [chat, session], outputs)
         chat.like(rate, [session], None)
         restart.click(new_conversation, [session], outputs)
+
+        def administer(ingest: bool):
+            def handler(given: str, catalog: str | None, faq: str | None, orders: str | None, replacing: bool) -> str:
+                return run_admin(assistant, admin_token, given, dict(zip(admin.KINDS, (catalog, faq, orders))), replacing, ingest)
+            return handler
+
+        reload_button.click(administer(False), [token] + uploads + [replace], admin_log)
+        ingest_button.click(administer(True), [token] + uploads + [replace], admin_log)
     return page
 
 

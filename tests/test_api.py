@@ -247,3 +247,18 @@ def test_the_widget_script_is_served_and_renders_text_only(assistant: Assistant)
     response = TestClient(api).get("/widget.js")
     assert response.status_code == 200 and response.headers["content-type"].startswith("text/javascript")
     assert "textContent" in response.text and "innerHTML" not in response.text
+
+
+def test_the_page_admin_panel_needs_the_token_too(small_live_shop: Assistant, tmp_path: Path) -> None:
+    from assistant.page import run_admin
+
+    more = write_jsonl(tmp_path / "more.jsonl", [product_row("G-9", "Camp Stove", 40.0)])
+    files = {"catalog": str(more), "faq": None, "orders": None}
+    assert run_admin(small_live_shop, None, "anything", files, False, True).startswith("Refused: admin is disabled")
+    assert run_admin(small_live_shop, "s3cret", "guess", files, False, True) == "Refused: wrong or missing admin token"
+    assert len(small_live_shop.current_shop().products) == 2
+    done = run_admin(small_live_shop, "s3cret", "s3cret", files, False, True)
+    assert "is now served" in done and len(small_live_shop.current_shop().products) == 3
+    assert run_admin(small_live_shop, "s3cret", "s3cret", files, False, False).startswith("Serving ")
+    fixed = Assistant(small_live_shop.current_shop(), small_live_shop.sessions, relevance=small_live_shop.relevance)
+    assert "fixed shop" in run_admin(fixed, "s3cret", "s3cret", files, False, False)
