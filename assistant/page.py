@@ -25,14 +25,16 @@ EXAMPLES = ["Waterproof hiking jacket under $250", "Noise cancelling headphones 
 
 CARDS_JS = """
 element.addEventListener('click', (event) => {
-  const button = event.target.closest('button[data-id]');
+  const button = event.target.closest('button[data-act]');
   if (!button) return;
-  if (button.dataset.act === 'add') { trigger('add_to_cart', {id: button.dataset.id}); return; }
-  button.classList.toggle('picked');
-  const picked = [...element.querySelectorAll('button.picked')].map((b) => b.dataset.id);
-  if (picked.length >= 2) {
-    element.querySelectorAll('button.picked').forEach((b) => b.classList.remove('picked'));
-    trigger('compare_products', {ids: picked});
+  const picked = () => [...element.querySelectorAll('button.picked')];
+  if (button.dataset.act === 'add') {
+    trigger('add_to_cart', {id: button.dataset.id});
+  } else if (button.dataset.act === 'pick') {
+    if (button.classList.contains('picked') || picked().length < 4) button.classList.toggle('picked');
+  } else if (button.dataset.act === 'compare' && picked().length >= 2) {
+    trigger('compare_products', {ids: picked().map((b) => b.dataset.id)});
+    picked().forEach((b) => b.classList.remove('picked'));
   }
 });
 """
@@ -45,6 +47,7 @@ CSS = """
 .sa-card ul { margin: 6px 0; padding-left: 18px; font-size: 13px; }
 .sa-card button { margin: 2px 4px 0 0; padding: 3px 8px; border-radius: 6px; font-size: 13px; font-weight: 500; line-height: 1.3; border: 1px solid var(--border-color-primary); cursor: pointer; }
 .sa-card button.picked { background: var(--color-accent-soft); }
+.sa-compare-go { padding: 3px 8px; border-radius: 6px; border: 1px solid var(--border-color-primary); cursor: pointer; }
 .sa-table { width: 100%; border-collapse: collapse; font-size: 13px; }
 .sa-table th, .sa-table td { border: 1px solid var(--border-color-primary); padding: 4px 6px; text-align: left; }
 """
@@ -68,13 +71,14 @@ def card(product: dict[str, Any]) -> str:
             f"<div class='meta'>{escape(product['brand'])} · <b class='price'>{escape(money(product['price'], product['currency']))}</b>"
             f" · {escape(rating)} · {escape(stock_words(product.get('stock')))}</div><ul>{reasons}</ul>"
             f"<button data-id='{pid}' data-act='add'>Add to cart</button>"
-            f"<button data-id='{pid}' data-act='compare'>Compare</button></div>")
+            f"<button data-id='{pid}' data-act='pick'>Compare</button></div>")
 
 
 def cards_html(products: list[dict[str, Any]]) -> str:
     if not products:
         return ""
-    return ("<div class='sa-hint'>Pick <b>Compare</b> on two products to see them side by side.</div>"
+    return ("<div class='sa-hint'>Pick <b>Compare</b> on two to four products, then "
+            "<button data-act='compare' class='sa-compare-go'>Compare picked</button></div>"
             "<div class='sa-cards'>" + "".join(card(p) for p in products) + "</div>")
 
 
