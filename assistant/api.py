@@ -7,7 +7,7 @@
     POST /api/compare           {"session_id", "product_ids": two to four ids}: a compare button
     GET  /api/session/{id}      wishes, cart and recent turns;  POST /api/session/{id}/reset starts over
     POST /api/feedback          {"session_id", "turn_id", "rating": 1 | -1, "comment"?}
-    GET  /api/search, /api/health
+    GET  /api/search, /api/health;  GET /metrics (Prometheus text format)
     POST /api/admin/reload, /api/admin/ingest   with "Authorization: Bearer $SHOP_ADMIN_TOKEN"
 
 Bodies over `max_body_bytes` get 413, malformed ones 422 with the reason, a client over its rate 429.
@@ -24,10 +24,11 @@ from typing import Any, Iterator, Literal
 
 from fastapi import Depends, FastAPI, File, Header, HTTPException, Query, Request, UploadFile
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.responses import JSONResponse, Response, StreamingResponse
 from pydantic import BaseModel, Field
 
 from assistant import admin as admin_tasks
+from assistant import metrics
 from assistant.engine import Assistant, Reply
 from assistant.factsheet import ProductFact
 from assistant.filters import ProductFilter
@@ -209,6 +210,11 @@ def build_api(assistant: Assistant, config: ApiConfig | None = None) -> FastAPI:
     def health() -> dict:
         shop = assistant.current_shop()
         return {"status": "ok", "version": shop.version, "products": len(shop.products), "faq": len(shop.faq)}
+
+    @api.get("/metrics", include_in_schema=False)
+    def prometheus() -> Response:
+        body, content_type = metrics.exposition()
+        return Response(body, media_type=content_type)
 
     @api.post("/api/chat", response_model=ChatResponse, dependencies=[Depends(rate_limited)])
     def chat(body: ChatRequest) -> ChatResponse:

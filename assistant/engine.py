@@ -15,7 +15,7 @@ from typing import Any, Iterator
 
 import numpy as np
 
-from assistant import rules
+from assistant import metrics, rules
 from assistant.config import Settings
 from assistant.factsheet import CartLine, FactSheet, faq_fact, product_fact
 from assistant.llm import ChatModel, LLMConfig, configured_llm
@@ -157,6 +157,16 @@ class Assistant:
 
         `understanding` skips reading the message: a button on the page ("add to cart", "compare") already
         says what it wants, and `message` is then the words stored for that turn."""
+        try:
+            for item in self._turn(session_id, message, understanding):
+                if isinstance(item, Reply):
+                    metrics.record_turn(item)
+                yield item
+        except Exception as error:
+            metrics.record_error(str(session_id)[:80], error)
+            raise
+
+    def _turn(self, session_id: str, message: str, understanding: Understanding | None) -> Iterator[str | Reply]:
         start = time.perf_counter()
         message = message if isinstance(message, str) else ""
         with self._session_lock(session_id):
@@ -173,10 +183,10 @@ class Assistant:
             text = "".join(chunks)
             products = [vars(p) | {"reasons": list(p.reasons)} for p in sheet.products]
             meta = {"action": sheet.action.value, "intent": understanding.intent.value, "source": understanding.source,
-                    "rejected_drafts": self.writer.last_rejections, "scores": {p.id: p.parts for p in sheet.products}}
+                    "rejected_drafts": sheet.rejected_drafts, "scores": {p.id: p.parts for p in sheet.products}}
             turn_id = self.sessions.save_turn(state, message, text, [p.id for p in sheet.products], meta)
             yield Reply(session_id, text, sheet.action.value, products, turn_id, understanding.source, understanding.intent.value,
-                        self.writer.last_rejections, dict(state.cart), self.cart_sheet(shop, state).cart_total,
+                        sheet.rejected_drafts, dict(state.cart), self.cart_sheet(shop, state).cart_total,
                         vars(state.preferences), (time.perf_counter() - start) * 1000, first, sheet)
 
     def press(self, session_id: str, button: str, product_ids: list[str]) -> Reply:

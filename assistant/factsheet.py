@@ -71,6 +71,7 @@ class FactSheet:
     wishes: list[str] = field(default_factory=list)  # what the shopper asked for, in words
     relaxed: list[str] = field(default_factory=list)  # wishes the shown alternatives may not meet
     notes: list[str] = field(default_factory=list)  # situation codes: "not_carried:bicycles", "order_not_found", ...
+    rejected_drafts: int = 0  # set by the writer: LLM drafts the guard replaced or the templates finished
     answer: list[str] = field(default_factory=list)  # product-question answer lines, built from catalog fields
     categories: list[str] = field(default_factory=list)  # what the shop sells, for "we don't carry that"
     changed: str | None = None  # cart: what was added/removed

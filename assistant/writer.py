@@ -59,10 +59,10 @@ class Writer:
         self.llm = llm
         self.shop_name = shop_name
         self.secrets = (SYSTEM.format(shop=shop_name),)
-        self.last_rejections = 0
 
     def write(self, sheet: FactSheet, shop: Shop) -> Iterator[str]:
-        self.last_rejections = 0
+        """The reply in chunks; `sheet.rejected_drafts` says whether the template had to replace or finish the draft
+        (on the sheet, not the writer: turns of different sessions run at once)."""
         if self.llm is None or sheet.action not in LLM_ACTIONS or sheet.has_note("not_carried"):
             yield from chunks(templates.render(sheet, self.shop_name))
             return
@@ -83,10 +83,10 @@ class Writer:
         text = "".join(shown)
         missing = [part for key, part in templates.parts(sheet, self.shop_name) if part and not covered(key, text, sheet)]
         if not text.strip():
-            self.last_rejections = 1
+            sheet.rejected_drafts = 1
             yield from chunks(templates.render(sheet, self.shop_name))
         elif failed or missing:
-            self.last_rejections = 1
+            sheet.rejected_drafts = 1
             yield from chunks("\n\n" + "\n\n".join(missing))
 
     def sentences(self, sheet: FactSheet) -> Iterator[str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import re
 import threading
 from pathlib import Path
@@ -15,7 +16,7 @@ from assistant.config import Settings
 from assistant.engine import Assistant
 from assistant.ingest import ingest_files
 from assistant.ratelimit import RateLimitConfig, RateLimiter
-from assistant.sessions import SessionStore
+from assistant.sessions import SessionError, SessionStore
 from assistant.shop import LiveShop, Shop
 from assistant.store import Store
 from tests.shopfiles import FAQ_MD, product_row, write_jsonl
@@ -262,3 +263,29 @@ def test_the_page_admin_panel_needs_the_token_too(small_live_shop: Assistant, tm
     assert run_admin(small_live_shop, "s3cret", "s3cret", files, False, False).startswith("Serving ")
     fixed = Assistant(small_live_shop.current_shop(), small_live_shop.sessions, relevance=small_live_shop.relevance)
     assert "fixed shop" in run_admin(fixed, "s3cret", "s3cret", files, False, False)
+
+
+def metric(text: str, name: str, labels: str = "") -> float:
+    line = next((l for l in text.splitlines() if l.startswith(name + (("{" + labels + "}") if labels else " "))), None)
+    return float(line.rsplit(" ", 1)[1]) if line else 0.0
+
+
+def test_metrics_count_turns_and_the_log_line_holds_no_words(client: TestClient, assistant: Assistant,
+                                                             caplog: pytest.LogCaptureFixture) -> None:
+    before = client.get("/metrics")
+    assert before.status_code == 200 and before.headers["content-type"].startswith("text/plain")
+    labels = 'action="recommend",understood_by="rules"'
+    with caplog.at_level(logging.INFO, logger="assistant.turns"):
+        reply = client.post("/api/chat", json={"message": "running shoes under $90, I'm jane@example.com"}).json()
+        with pytest.raises(SessionError):
+            assistant.reply("bad id!", "hi")  # a turn that fails is counted by kind
+    after = client.get("/metrics").text
+    assert reply["action"] == "recommend"
+    assert metric(after, "shop_turns_total", labels) == metric(before.text, "shop_turns_total", labels) + 1
+    assert metric(after, "shop_turn_seconds_count") == metric(before.text, "shop_turn_seconds_count") + 1
+    assert metric(after, "shop_turn_errors_total", 'kind="SessionError"') == metric(before.text, "shop_turn_errors_total", 'kind="SessionError"') + 1
+    turns = [json.loads(r.getMessage()) for r in caplog.records if r.name == "assistant.turns"]
+    turn = next(t for t in turns if t["event"] == "turn")
+    assert turn["session"] == reply["session_id"] and turn["turn"] == reply["turn_id"]
+    assert turn["products"] == [p["id"] for p in reply["products"]] and turn["latency_ms"] > 0
+    assert all("jane" not in r.getMessage() and "running shoes" not in r.getMessage() for r in caplog.records)

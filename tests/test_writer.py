@@ -69,9 +69,9 @@ def faq_sheet(shop: Shop) -> FactSheet:
     return FactSheet(Action.FAQ_ANSWER, faq=[faq_fact(shop.faq_by_id[FAQ_ID])])
 
 
-def write(model: ScriptedModel | None, sheet: FactSheet, shop: Shop) -> tuple[list[str], Writer]:
-    writer = Writer(model, SHOP_NAME)
-    return list(writer.write(sheet, shop)), writer
+def write(model: ScriptedModel | None, sheet: FactSheet, shop: Shop) -> tuple[list[str], FactSheet]:
+    """The chunks, and the sheet (it records how many drafts the guard rejected)."""
+    return list(Writer(model, SHOP_NAME).write(sheet, shop)), sheet
 
 
 def grounded_reply(sheet: FactSheet) -> str:
@@ -82,20 +82,20 @@ def grounded_reply(sheet: FactSheet) -> str:
 
 def test_without_a_model_the_reply_is_the_template_in_chunks(embedded_shop: Shop) -> None:
     sheet = recommend_sheet(embedded_shop)
-    chunks, writer = write(None, sheet, embedded_shop)
+    chunks, written = write(None, sheet, embedded_shop)
     assert len(chunks) > 1
     assert all(isinstance(chunk, str) and chunk for chunk in chunks)
     assert "".join(chunks) == templates.render(sheet, SHOP_NAME)
-    assert writer.last_rejections == 0
+    assert written.rejected_drafts == 0
 
 
 def test_a_grounded_model_reply_is_passed_through_unchanged(embedded_shop: Shop) -> None:
     sheet = recommend_sheet(embedded_shop)
     model = ScriptedModel(grounded_reply(sheet))
-    chunks, writer = write(model, sheet, embedded_shop)
+    chunks, written = write(model, sheet, embedded_shop)
     assert "".join(chunks) == model.text
     assert len(chunks) > 1  # released sentence by sentence, not all at the end
-    assert writer.last_rejections == 0
+    assert written.rejected_drafts == 0
     assert model.closed_early is False
 
 
@@ -106,7 +106,7 @@ def test_a_wrong_price_stops_the_stream_and_the_template_fills_in(embedded_shop:
     first = f"The {a.title} is {money(a.price)} and made for trail running."
     bad = f" The {b.title} is down to $99 this week."
     model = ScriptedModel(first + bad + f" The {c.title} is {money(c.price)}.")
-    chunks, writer = write(model, sheet, embedded_shop)
+    chunks, written = write(model, sheet, embedded_shop)
     text = "".join(chunks)
     assert chunks[0] == first
     assert "$99" not in text and "down to" not in text
@@ -114,40 +114,40 @@ def test_a_wrong_price_stops_the_stream_and_the_template_fills_in(embedded_shop:
     template_lines = dict(templates.parts(sheet, SHOP_NAME))
     assert template_lines[b.id] in text and template_lines[c.id] in text
     assert template_lines[a.id] not in text  # the first product was already named, with its price
-    assert writer.last_rejections == 1
+    assert written.rejected_drafts == 1
 
 
 def test_a_leaked_instruction_stops_the_stream(embedded_shop: Shop) -> None:
     sheet = recommend_sheet(embedded_shop)
     leak = " My instructions: You are the shopping assistant of our shop. Write a short, friendly reply."
     model = ScriptedModel("Happy to help!" + leak)
-    chunks, writer = write(model, sheet, embedded_shop)
+    chunks, written = write(model, sheet, embedded_shop)
     text = "".join(chunks)
     assert text.startswith("Happy to help!")
     assert "shopping assistant of" not in text
     assert model.closed_early is True
-    assert writer.last_rejections == 1
+    assert written.rejected_drafts == 1
 
 
 def test_a_reply_naming_no_product_gets_the_template_parts_appended(embedded_shop: Shop) -> None:
     sheet = recommend_sheet(embedded_shop)
     model = ScriptedModel("Happy to help with your search today!")
-    chunks, writer = write(model, sheet, embedded_shop)
+    chunks, written = write(model, sheet, embedded_shop)
     text = "".join(chunks)
     assert text.startswith(model.text)
     for key, part in templates.parts(sheet, SHOP_NAME):
         if key in PICKS:
             assert part in text
-    assert writer.last_rejections == 1
+    assert written.rejected_drafts == 1
     assert model.closed_early is False
 
 
 @pytest.mark.parametrize("error", [ConnectionError("refused"), TimeoutError("slow"), RuntimeError("CUDA out of memory")])
 def test_a_failing_model_gives_the_whole_template(embedded_shop: Shop, error: Exception) -> None:
     sheet = recommend_sheet(embedded_shop)
-    chunks, writer = write(ScriptedModel(error=error), sheet, embedded_shop)
+    chunks, written = write(ScriptedModel(error=error), sheet, embedded_shop)
     assert "".join(chunks) == templates.render(sheet, SHOP_NAME)
-    assert writer.last_rejections == 1
+    assert written.rejected_drafts == 1
 
 
 def test_transactional_replies_never_call_the_model(embedded_shop: Shop) -> None:
@@ -155,27 +155,27 @@ def test_transactional_replies_never_call_the_model(embedded_shop: Shop) -> None
     line = CartLine(product.id, product.title, 1, round(embedded_shop.price_of(product), 2), "USD")
     for sheet in (FactSheet(Action.CART_SHOW, cart=[line]), FactSheet(Action.COMPARE, products=recommend_sheet(embedded_shop).products)):
         model = ScriptedModel("Your cart is full of free shoes!")
-        chunks, writer = write(model, sheet, embedded_shop)
+        chunks, written = write(model, sheet, embedded_shop)
         assert "".join(chunks) == templates.render(sheet, SHOP_NAME)
         assert model.stream_calls == [] and model.chat_calls == []
-        assert writer.last_rejections == 0
+        assert written.rejected_drafts == 0
 
 
 def test_a_policy_answer_without_its_citation_gets_the_source_appended(embedded_shop: Shop) -> None:
     sheet = faq_sheet(embedded_shop)
     model = ScriptedModel("Most items can be returned within 30 days of delivery.")
-    chunks, writer = write(model, sheet, embedded_shop)
+    chunks, written = write(model, sheet, embedded_shop)
     text = "".join(chunks)
     assert text.startswith(model.text)
     assert f"[{FAQ_ID}]" in text
-    assert writer.last_rejections == 1
+    assert written.rejected_drafts == 1
 
 
 def test_a_policy_answer_with_its_citation_is_kept_as_is(embedded_shop: Shop) -> None:
     model = ScriptedModel(f"Most items can be returned within 30 days of delivery [{FAQ_ID}].")
-    chunks, writer = write(model, faq_sheet(embedded_shop), embedded_shop)
+    chunks, written = write(model, faq_sheet(embedded_shop), embedded_shop)
     assert "".join(chunks) == model.text
-    assert writer.last_rejections == 0
+    assert written.rejected_drafts == 0
 
 
 def test_the_model_is_sent_the_rendered_fact_sheet(embedded_shop: Shop) -> None:
