@@ -104,8 +104,9 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_app(port: int) -> subprocess.Popen:
-    env = dict(os.environ, SHOP_PORT=str(port), SHOP_RATE_PER_MINUTE="1000000", SHOP_RATE_BURST="1000000")
+def start_app(port: int, **env_vars: str) -> subprocess.Popen:
+    """`python app.py` on `port` (rate limit raised, `env_vars` added), once it answers /api/health."""
+    env = dict(os.environ, SHOP_PORT=str(port), SHOP_RATE_PER_MINUTE="1000000", SHOP_RATE_BURST="1000000", **env_vars)
     process = subprocess.Popen([sys.executable, str(ROOT / "app.py")], cwd=ROOT, env=env,
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 600  # a first start builds the embedded shop
