@@ -16,6 +16,7 @@ Bodies over `max_body_bytes` get 413, malformed ones 422 with the reason, a clie
 from __future__ import annotations
 
 import json
+import math
 import os
 import tempfile
 from dataclasses import dataclass, field
@@ -177,7 +178,8 @@ def build_api(assistant: Assistant, config: ApiConfig | None = None) -> FastAPI:
         client = request.client.host if request.client else "unknown"
         wait = limiter.take(client)
         if wait:
-            raise HTTPException(429, f"too many requests; try again in {wait:.0f} s", headers={"Retry-After": str(max(1, round(wait)))})
+            seconds = max(1, math.ceil(wait))
+            raise HTTPException(429, f"too many requests; try again in {seconds} s", headers={"Retry-After": str(seconds)})
 
     def admin(authorization: str = Header("", description="Bearer $SHOP_ADMIN_TOKEN")) -> None:
         try:
