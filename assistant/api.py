@@ -30,8 +30,8 @@ from pydantic import BaseModel, Field
 
 from assistant import admin as admin_tasks
 from assistant import metrics
-from assistant.engine import Assistant, Reply
-from assistant.factsheet import ProductFact
+from assistant.engine import Assistant, Reply, cart_lines
+from assistant.factsheet import CartLine, ProductFact
 from assistant.filters import ProductFilter
 from assistant.ratelimit import RateLimitConfig, RateLimiter
 from assistant.retriever import search_faq, search_products
@@ -82,15 +82,8 @@ class FeedbackRequest(BaseModel):
     comment: str = Field("", max_length=2_000)
 
 
-class CartLineOut(BaseModel):
-    product_id: str
-    title: str
-    qty: int
-    unit_price: float
-
-
 class CartOut(BaseModel):
-    lines: list[CartLineOut]
+    lines: list[CartLine]
     total: float
     currency: str
 
@@ -145,10 +138,8 @@ def too_large(limit: int) -> JSONResponse:
 
 
 def cart_out(shop: Shop, cart: dict[str, int]) -> CartOut:
-    lines = [CartLineOut(product_id=pid, title=shop.by_id[pid].title, qty=qty, unit_price=round(shop.price_of(shop.by_id[pid]), 2))
-             for pid, qty in cart.items() if pid in shop.by_id]
-    return CartOut(lines=lines, total=round(sum(line.qty * line.unit_price for line in lines), 2),
-                   currency=shop.settings.shop_currency)
+    lines = cart_lines(shop, cart)
+    return CartOut(lines=lines, total=round(sum(line.subtotal for line in lines), 2), currency=shop.settings.shop_currency)
 
 
 def chat_response(assistant: Assistant, reply: Reply) -> ChatResponse:

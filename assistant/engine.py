@@ -392,12 +392,7 @@ class Assistant:
 
     # ---- cart ------------------------------------------------------------------------------------
     def cart_sheet(self, shop: Shop, state: DialogueState) -> FactSheet:
-        lines = []
-        for pid, qty in state.cart.items():
-            if pid in shop.by_id:
-                product = shop.by_id[pid]
-                lines.append(CartLine(pid, product.title, qty, round(shop.price_of(product), 2), shop.settings.shop_currency))
-        return FactSheet(Action.CART_SHOW, cart=lines, currency=shop.settings.shop_currency)
+        return FactSheet(Action.CART_SHOW, cart=cart_lines(shop, state.cart), currency=shop.settings.shop_currency)
 
     def cart(self, shop: Shop, state: DialogueState, u: Understanding, action: Action, message: str) -> FactSheet:
         state.cart = {pid: qty for pid, qty in state.cart.items() if pid in shop.by_id}
@@ -442,6 +437,12 @@ class Assistant:
                 done.append(f"{qty} x **{product.title}**" if qty > 1 else f"**{product.title}**")
         added = f"Added {', '.join(done)} to your cart." if done else ""
         return " ".join([added] + refused).strip(), targets
+
+
+def cart_lines(shop: Shop, cart: dict[str, int]) -> list[CartLine]:
+    """A cart's lines at the shop's current prices (products a re-ingest removed are left out)."""
+    return [CartLine(pid, shop.by_id[pid].title, qty, round(shop.price_of(shop.by_id[pid]), 2), shop.settings.shop_currency)
+            for pid, qty in cart.items() if pid in shop.by_id]
 
 
 def answer_lines(product: Any, price: float, currency: str, asked: Preferences, message: str) -> list[str]:

@@ -16,9 +16,11 @@ from typing import Any, Iterator
 import gradio as gr
 
 from assistant import admin
-from assistant.engine import Assistant, Reply
+from assistant.engine import Assistant, Reply, cart_lines
+from assistant.factsheet import ProductFact
 from assistant.reasons import money
 from assistant.sessions import new_session_id
+from assistant.templates import comparison_rows
 
 EXAMPLES = ["Waterproof hiking jacket under $250", "Noise cancelling headphones for my commute",
             "What is your return policy?", "Where is my order?"]
@@ -57,19 +59,14 @@ def escape(value: Any) -> str:
     return html.escape(str(value), quote=True)
 
 
-def stock_words(stock: int | None) -> str:
-    if stock is None:
-        return "availability not listed"
-    return "out of stock" if stock == 0 else f"only {stock} left" if stock <= 5 else "in stock"
-
-
 def card(product: dict[str, Any]) -> str:
-    rating = f"{product['rating']:g}/5 ({product['review_count']})" if product.get("rating") is not None else "not rated"
-    reasons = "".join(f"<li>{escape(r)}</li>" for r in product.get("reasons", []))
-    pid = escape(product["id"])
-    return (f"<div class='sa-card' data-product='{pid}'><h4>{escape(product['title'])}</h4>"
-            f"<div class='meta'>{escape(product['brand'])} · <b class='price'>{escape(money(product['price'], product['currency']))}</b>"
-            f" · {escape(rating)} · {escape(stock_words(product.get('stock')))}</div><ul>{reasons}</ul>"
+    fact = ProductFact(**product)
+    rating = f"{fact.rating:g}/5 ({fact.review_count})" if fact.rating is not None else "not rated"
+    reasons = "".join(f"<li>{escape(r)}</li>" for r in fact.reasons)
+    pid = escape(fact.id)
+    return (f"<div class='sa-card' data-product='{pid}'><h4>{escape(fact.title)}</h4>"
+            f"<div class='meta'>{escape(fact.brand)} · <b class='price'>{escape(money(fact.price, fact.currency))}</b>"
+            f" · {escape(rating)} · {escape(fact.stock_text)}</div><ul>{reasons}</ul>"
             f"<button data-id='{pid}' data-act='add'>Add to cart</button>"
             f"<button data-id='{pid}' data-act='pick'>Compare</button></div>")
 
@@ -83,27 +80,21 @@ def cards_html(products: list[dict[str, Any]]) -> str:
 
 
 def compare_html(products: list[dict[str, Any]]) -> str:
-    rows = [("Price", [money(p["price"], p["currency"]) for p in products]), ("Brand", [p["brand"] for p in products]),
-            ("Rating", [f"{p['rating']:g}/5" if p.get("rating") is not None else "not rated" for p in products]),
-            ("Stock", [stock_words(p.get("stock")) for p in products])]
-    labels = list(dict.fromkeys(f.split(":", 1)[0] for p in products for f in p.get("facts", []) if ":" in f))
-    for label in labels[:6]:
-        rows.append((label, [next((f.split(":", 1)[1].strip() for f in p.get("facts", []) if f.startswith(label + ":")), "-")
-                             for p in products]))
-    head = "".join(f"<th>{escape(p['title'])}</th>" for p in products)
-    body = "".join(f"<tr><th>{escape(name)}</th>" + "".join(f"<td>{escape(v)}</td>" for v in values) + "</tr>" for name, values in rows)
+    """The comparison as a table: the same rows as the chat's comparison (templates.comparison_rows)."""
+    facts = [ProductFact(**p) for p in products]
+    head = "".join(f"<th>{escape(p.title)}</th>" for p in facts)
+    body = "".join(f"<tr><th>{escape(name)}</th>" + "".join(f"<td>{escape(v)}</td>" for v in values) + "</tr>"
+                   for name, values in comparison_rows(facts))
     return f"<table class='sa-table'><tr><th></th>{head}</tr>{body}</table>"
 
 
 def cart_html(assistant: Assistant, cart: dict[str, int]) -> str:
-    shop = assistant.current_shop()
-    lines = [(shop.by_id[pid], qty) for pid, qty in cart.items() if pid in shop.by_id]
+    lines = cart_lines(assistant.current_shop(), cart)
     if not lines:
         return "<div class='sa-cart'>Your cart is empty.</div>"
-    currency = shop.settings.shop_currency
-    items = "".join(f"<li>{qty} × {escape(p.title)}: {escape(money(qty * shop.price_of(p), currency))}</li>" for p, qty in lines)
-    total = sum(qty * round(shop.price_of(p), 2) for p, qty in lines)
-    return f"<div class='sa-cart'><ul>{items}</ul><b>Total: <span class='total'>{escape(money(total, currency))}</span></b></div>"
+    items = "".join(f"<li>{line.qty} × {escape(line.title)}: {escape(money(line.subtotal, line.currency))}</li>" for line in lines)
+    total = money(round(sum(line.subtotal for line in lines), 2), lines[0].currency)
+    return f"<div class='sa-cart'><ul>{items}</ul><b>Total: <span class='total'>{escape(total)}</span></b></div>"
 
 
 def run_admin(assistant: Assistant, expected_token: str | None, token: str, files: dict[str, str | None],

@@ -68,20 +68,24 @@ def no_match_parts(sheet: FactSheet) -> list[Part]:
                       "Could you loosen a wish (budget, brand or a feature), or try another kind of product?")]
 
 
-def compare_parts(sheet: FactSheet) -> list[Part]:
-    products = sheet.products
-    names = [p.title for p in products]
-    header = "| | " + " | ".join(names) + " |"
-    rule = "|---" * (len(products) + 1) + "|"
+def comparison_rows(products: list[ProductFact]) -> list[tuple[str, list[str]]]:
+    """(row label, one value per product): price, brand, rating, stock, then up to six catalog facts."""
     rows = [("Price", [money(p.price, p.currency) for p in products]),
             ("Brand", [p.brand or "-" for p in products]),
             ("Rating", [f"{p.rating:g}/5 ({p.review_count} reviews)" if p.rating is not None else "not rated" for p in products]),
             ("Stock", [p.stock_text for p in products])]
     labels = list(dict.fromkeys(f.rsplit(":", 1)[0] if ":" in f else f for p in products for f in p.facts))
-    table = [header, rule] + [f"| {label} | " + " | ".join(values) + " |" for label, values in rows]
     for fact in labels[:6]:
-        table.append(f"| {fact} | " + " | ".join(next((f.split(':', 1)[1].strip() for f in p.facts if f.startswith(fact + ':')),
-                                                        "yes" if fact in p.facts else "-") for p in products) + " |")
+        rows.append((fact, [next((f.split(':', 1)[1].strip() for f in p.facts if f.startswith(fact + ':')),
+                                 "yes" if fact in p.facts else "-") for p in products]))
+    return rows
+
+
+def compare_parts(sheet: FactSheet) -> list[Part]:
+    products = sheet.products
+    header = "| | " + " | ".join(p.title for p in products) + " |"
+    rule = "|---" * (len(products) + 1) + "|"
+    table = [header, rule] + [f"| {label} | " + " | ".join(values) + " |" for label, values in comparison_rows(products)]
     cheapest = min(products, key=lambda p: p.price)
     parts: list[Part] = [("intro", f"Here's how the {len(products)} compare:"), ("table", "\n".join(table))]
     parts += [(p.id, "") for p in products]  # the table names them all

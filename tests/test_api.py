@@ -63,7 +63,8 @@ def test_a_chat_recommends_catalog_products_then_fills_the_cart(client: TestClie
     assert body["preferences"]["budget_max"] == 250
     pick = body["products"][0]
     added = client.post("/api/chat", json={"session_id": body["session_id"], "message": "add the first one to my cart"}).json()
-    assert added["cart"]["lines"] == [{"product_id": pick["id"], "title": pick["title"], "qty": 1, "unit_price": pick["price"]}]
+    assert added["cart"]["lines"] == [{"product_id": pick["id"], "title": pick["title"], "qty": 1, "unit_price": pick["price"],
+                                       "currency": "USD"}]
     assert added["cart"]["total"] == pick["price"] and added["session_id"] == body["session_id"]
 
 

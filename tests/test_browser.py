@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import functools
 import http.server
-import socket
 import sqlite3
 import threading
 import time
@@ -20,6 +19,7 @@ import uvicorn
 
 from app import build_app
 from assistant.api import ApiConfig
+from assistant.bench_load import free_port
 from assistant.config import Settings
 from assistant.engine import Assistant
 from assistant.ingest import ingest_files
@@ -36,12 +36,6 @@ FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-ne
 SCREENS = Path(__file__).resolve().parents[1] / "reports" / "screens"
 EVIL = "<img src=x onerror=alert(1)>"
 TURN_MS = 60_000  # a turn on a busy 2-core CPU
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def serve(app, port: int) -> uvicorn.Server:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import sys
 import time
@@ -12,6 +11,7 @@ from typing import Iterator
 
 import pytest
 
+from assistant.bench_load import free_port
 from assistant.config import Settings
 from assistant.filters import ProductFilter
 from assistant.ingest import ingest_files
@@ -19,12 +19,6 @@ from assistant.retriever import search_faq, search_products
 from assistant.shop import Shop
 from assistant.store import PRODUCTS, Store
 from shopfiles import FAQ_MD, product_row, write_jsonl
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
