@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any, Iterator, Literal
 
 from fastapi import Depends, FastAPI, File, Header, HTTPException, Query, Request, UploadFile
+from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from pydantic import BaseModel, Field
@@ -50,13 +51,27 @@ class ApiConfig:
     max_body_bytes: int = 64_000
     max_upload_bytes: int = 50_000_000  # an ingested catalog
     rate: RateLimitConfig = field(default_factory=RateLimitConfig)
+    # Reverse proxies (their addresses) whose X-Forwarded-For names the shopper; behind one, every request
+    # would otherwise come from the proxy and all shoppers would share one rate limit.
+    trusted_proxies: list[str] = field(default_factory=list)
 
     @classmethod
     def from_env(cls) -> "ApiConfig":
         env = os.environ
         origins = [o.strip().rstrip("/") for o in env.get("SHOP_ALLOWED_ORIGINS", "").split(",") if o.strip()]
         rate = RateLimitConfig(per_minute=float(env.get("SHOP_RATE_PER_MINUTE", "30")), burst=int(env.get("SHOP_RATE_BURST", "10")))
-        return cls(allowed_origins=origins, admin_token=env.get("SHOP_ADMIN_TOKEN") or None, rate=rate)
+        proxies = [p.strip() for p in env.get("SHOP_TRUSTED_PROXIES", "").split(",") if p.strip()]
+        return cls(allowed_origins=origins, admin_token=env.get("SHOP_ADMIN_TOKEN") or None, rate=rate, trusted_proxies=proxies)
+
+
+def client_address(request: Request, trusted_proxies: list[str]) -> str:
+    """The shopper's address: the peer, or behind trusted proxies the nearest X-Forwarded-For hop that is not one
+    of them (the hops further left are whatever the client claimed)."""
+    peer = request.client.host if request.client else "unknown"
+    if peer not in trusted_proxies:
+        return peer
+    hops = [hop.strip() for hop in request.headers.get("x-forwarded-for", "").split(",") if hop.strip()]
+    return next((hop for hop in reversed(hops) if hop not in trusted_proxies), peer)
 
 
 class ChatRequest(BaseModel):
@@ -165,9 +180,14 @@ def build_api(assistant: Assistant, config: ApiConfig | None = None) -> FastAPI:
         api.add_middleware(CORSMiddleware, allow_origins=config.allowed_origins, allow_methods=["GET", "POST"],
                            allow_headers=["Content-Type"], max_age=600)
 
+    @api.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, error: RequestValidationError) -> JSONResponse:
+        """422 with the reasons but not the values: a rejected field is never echoed back (markup, huge text)."""
+        reasons = [f"{'.'.join(str(part) for part in e['loc'])}: {e['msg']}" for e in error.errors()[:10]]
+        return JSONResponse({"detail": "; ".join(reasons) or "invalid request"}, status_code=422)
+
     def rate_limited(request: Request) -> None:
-        client = request.client.host if request.client else "unknown"
-        wait = limiter.take(client)
+        wait = limiter.take(client_address(request, config.trusted_proxies))
         if wait:
             seconds = max(1, math.ceil(wait))
             raise HTTPException(429, f"too many requests; try again in {seconds} s", headers={"Retry-After": str(seconds)})

@@ -21,6 +21,7 @@ from assistant.factsheet import CartLine, FactSheet, faq_fact, product_fact
 from assistant.llm import ChatModel, LLMConfig, configured_llm
 from assistant.policy import Action, action_for, should_clarify, wants_more
 from assistant.reasons import describe_value, money, wish_text
+from assistant.refusals import refusal
 from assistant.recommend import count_matching, filters_for, recommend
 from assistant.retriever import likely_categories, search_faq
 from assistant.scorer import Relevance, ScorerConfig, relevance_for
@@ -41,6 +42,7 @@ POLICY_SIMILARITY_DEFAULT = 0.50
 MAX_COMPARE = 4
 MAX_QTY = 10
 REQUEST_CHARS = 300
+CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 THANKS_RE = re.compile(r"\b(?:thanks?|thank you|thx|ty|cheers|appreciate)\b", re.I)
 PRICE_Q_RE = re.compile(r"\b(?:how much|price|cost|costs|expensive|cheap)\b", re.I)
 STOCK_Q_RE = re.compile(r"\b(?:in stock|stock|available|availability|sold out|left)\b", re.I)
@@ -79,6 +81,12 @@ class Reply:
     latency_ms: float = 0.0
     first_token_ms: float = 0.0
     sheet: FactSheet | None = field(default=None, repr=False)  # what the reply was written from (tests, reports)
+
+
+def scrub(message: str) -> str:
+    """Text every later step can take: a lone surrogate (the tokenizer raises on it) becomes "?", and control
+    characters other than newline and tab (NUL, terminal escapes) become spaces."""
+    return CONTROL_RE.sub(" ", message.encode("utf-8", "replace").decode("utf-8"))
 
 
 def foreign_language(message: str) -> bool:
@@ -168,7 +176,7 @@ class Assistant:
 
     def _turn(self, session_id: str, message: str, understanding: Understanding | None) -> Iterator[str | Reply]:
         start = time.perf_counter()
-        message = message if isinstance(message, str) else ""
+        message = scrub(message if isinstance(message, str) else "")
         with self._session_lock(session_id):
             shop = self.current_shop()
             state = self.sessions.load(session_id)
@@ -273,8 +281,8 @@ class Assistant:
         if action in (Action.CART_ADD, Action.CART_REMOVE, Action.CART_SHOW):
             return self.cart(shop, state, u, action, message)
         if action == Action.OUT_OF_SCOPE:
-            injected = rules.INJECTION_RE.search(message.lower()) is not None
-            return FactSheet(action, notes=["injection"] if injected else [])
+            kind = refusal(message[: rules.MAX_CHARS])
+            return FactSheet(action, notes=[f"refuse:{kind}"] if kind else [])
         return FactSheet(Action.GREET, notes=["thanks"] if THANKS_RE.search(message) else [])
 
     # ---- recommend -------------------------------------------------------------------------------

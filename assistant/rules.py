@@ -14,6 +14,7 @@ import sys
 import time
 from typing import Any
 
+from assistant.refusals import refusal
 from assistant.state import DialogueState, Intent, Preferences, Understanding
 from assistant.vocabulary import BASE_SYNONYMS, AttributeInfo, Vocabulary, compact
 from knowledge.schema import Product
@@ -92,12 +93,7 @@ USE_STOP = set("and with under below less in that but which around between no no
 USE_AFTER_SKIP = set("look looking search searching shop shopping ask asking wait waiting thank thanks pay go".split())
 
 # ---- intents ------------------------------------------------------------------------------------
-INJECTION_RE = rx(r"\bignore (?:all |any |the |your |my )?(?:previous |prior |above |earlier |preceding )?(?:instructions|rules|"
-                  r"prompts?)", r"\bdisregard\b.*\b(?:instructions|rules)", r"\bsystem prompt\b", r"\byou are now\b",
-                  r"\bpretend (?:to be|you are)\b", r"\bjailbreak", r"\bdeveloper mode\b",
-                  r"\b(?:give|apply|grant|set|make)\b.{0,25}\d++\s*%\s*(?:off|discount)",
-                  r"\b(?:give|make)\b.{0,20}\bfree\b(?! shipping| delivery| returns?)")
-STRONG_OOS_RE = rx(r"\b(?:write|compose|generate|create)\s+(?:me\s+)?(?:a|an|some)?\s*(?:poem|essay|story|song|haiku|"
+STRONG_OOS_RE = rx(r"\b(?:write|compose|generate|create)\s+(?:me\s+)?(?:a|an|some)?\s*(?:[\w-]+\s+)?(?:poem|essay|story|song|haiku|"
                    r"limerick|code|program|script|joke)|\bhomework\b|\b(?:tell|know) (?:me )?(?:a|any) jokes?\b|\bpoem\b")
 WEAK_OOS_RE = rx(r"\b(?:weather|forecast|politic\w*|election|vote|president|prime minister|government|religion|bitcoin|crypto\w*",
                  r"stock market|invest\w*|diagnos\w*|symptoms?|doctor|medical|medicine|medication|prescription|disease|illness",
@@ -407,7 +403,7 @@ def find_intent(text: str, state: DialogueState, prefs: Preferences, refs: list[
     pointing = bool(refs or PRONOUN_RE.search(text) or PLURAL_PRONOUN_RE.search(text))
     context = bool(state.shown) or not state.preferences.is_empty()
     faq = bool(FAQ_RE.search(text) or (FAQ_WEAK_RE.search(text) and prefs.category is None and not refs))
-    if INJECTION_RE.search(text) or STRONG_OOS_RE.search(text):
+    if STRONG_OOS_RE.search(text):
         return Intent.OUT_OF_SCOPE, None
     if HUMAN_RE.search(text):
         return Intent.HUMAN, None
@@ -450,6 +446,8 @@ def parse(message: str, state: DialogueState, vocab: Vocabulary,
     """
     if not message or not message.strip():
         return Understanding(intent=Intent.CHITCHAT, source="rules")
+    if refusal(message[:MAX_CHARS]):
+        return Understanding(intent=Intent.OUT_OF_SCOPE, source="rules")
     text = vocab.normalize(message[:MAX_CHARS])
     work, order_id, email, refs = find_identifiers(text, vocab)
     refs += find_references(work, state)

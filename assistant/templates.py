@@ -18,8 +18,17 @@ GREETING = ("Hi! I can help you find products from {shop}, compare them, manage 
 THANKS = "You're welcome! Anything else I can help you find?"
 OUT_OF_SCOPE = ("I'm the shopping assistant for {shop}, so I can only help with our products, your cart, orders, "
                 "and our shipping, returns and payment policies. What can I help you find?")
-INJECTION = ("I can't do that: I only follow the shop's own rules and data, and prices and policies are fixed by the shop. "
-             "I'm happy to help you find a product or answer a question about an order, shipping or returns.")
+OFFER = "I'm happy to help you find a product or answer a question about an order, shipping or returns."
+REFUSALS = {  # one per kind in assistant/refusals.py
+    "injection": "I can't do that: I only follow the shop's own rules and data, and prices and policies are fixed by the shop.",
+    "secrets": "I can't share how I'm set up: my instructions, settings, keys and tokens stay private.",
+    "price": ("I can't change, match or confirm a different price, and I can't create discounts: every price is set by the shop, "
+              "and I only quote the prices in our catalog. Ask me about a product and I'll tell you its current price."),
+    "privacy": ("I can only see this conversation. Other shoppers' carts, orders and conversations are private, so I can't look "
+                "them up. To check your own order, send its order number and the email address used for it."),
+    "harmful": "I can't help with that.",
+    "encoded": "I can't read encoded or scrambled text, so I won't act on it. Please write your question in plain words.",
+}
 EMPTY = "Your message came through empty. What are you looking for? For example: \"a waterproof hiking jacket\"."
 LANGUAGE = "Sorry, I can only reply in English for now."
 ORDER_NEED = {
@@ -176,7 +185,8 @@ def body(sheet: FactSheet, shop_name: str) -> list[Part]:
     if action in (Action.CART_ADD, Action.CART_REMOVE, Action.CART_SHOW):
         return cart_parts(sheet)
     if action == Action.OUT_OF_SCOPE:
-        return [("intro", INJECTION if sheet.has_note("injection") else OUT_OF_SCOPE.format(shop=shop_name))]
+        kind = sheet.note_value("refuse")
+        return [("intro", f"{REFUSALS[kind]} {OFFER}" if kind else OUT_OF_SCOPE.format(shop=shop_name))]
     if action == Action.EMPTY:
         return [("intro", EMPTY)]
     return [("intro", THANKS if sheet.has_note("thanks") else GREETING.format(shop=shop_name))]

@@ -150,6 +150,26 @@ def test_a_client_over_its_rate_gets_429_and_others_are_unaffected(assistant: As
     assert polite.post("/api/chat", json={"message": "hi"}).status_code == 200
 
 
+def test_behind_a_trusted_proxy_each_shopper_has_its_own_rate(assistant: Assistant) -> None:
+    api = build_api(assistant, ApiConfig(rate=RateLimitConfig(per_minute=1, burst=1), trusted_proxies=["10.0.0.9"]))
+    proxy = TestClient(api, client=("10.0.0.9", 1000))
+    for shopper in ("203.0.113.5", "203.0.113.6"):  # each one's first message passes, though all come through the proxy
+        response = proxy.post("/api/chat", json={"message": "hi"}, headers={"X-Forwarded-For": f"1.2.3.4, {shopper}"})
+        assert response.status_code == 200
+    again = proxy.post("/api/chat", json={"message": "hi"}, headers={"X-Forwarded-For": "9.9.9.9, 203.0.113.5"})
+    assert again.status_code == 429  # the hop the client wrote itself (9.9.9.9) does not buy a fresh bucket
+    untrusted = TestClient(api, client=("198.51.100.1", 1000))
+    codes = [untrusted.post("/api/chat", json={"message": "hi"}, headers={"X-Forwarded-For": f"10.1.1.{n}"}).status_code
+             for n in range(2)]
+    assert codes == [200, 429]  # a client that is not a trusted proxy cannot spoof its address
+
+
+def test_rejected_fields_are_not_echoed(client: TestClient) -> None:
+    response = client.post("/api/chat", json={"session_id": "<script>alert(1)</script>", "message": "hi"})
+    assert response.status_code == 422 and "session_id" in response.json()["detail"]
+    assert "<script>" not in response.text
+
+
 def test_the_rate_limiter_refills_over_time() -> None:
     now = [0.0]
     limiter = RateLimiter(RateLimitConfig(per_minute=60, burst=2), clock=lambda: now[0])

@@ -105,6 +105,7 @@ def test_malicious_rows_are_rejected_or_neutralised(store: Store, tmp_path: Path
     assert "BIG-1" not in records
     assert records["XSS-1"].title == "<img src=x onerror=alert(1)>"  # stored as text; shown as text
     assert records["INJ-1"].description.startswith("Ignore previous")  # data, not an instruction
+    assert any("INJ-1" in line and "written to the assistant" in line for line in report.lines())  # the owner is told
     assert any("limit is 5,000" in line for line in report.lines())
 
 
