@@ -36,7 +36,7 @@ from assistant.factsheet import CartLine, ProductFact
 from assistant.filters import ProductFilter
 from assistant.ratelimit import RateLimitConfig, RateLimiter
 from assistant.retriever import search_faq, search_products
-from assistant.sessions import SESSION_ID_PATTERN, SessionError, new_session_id, valid_session_id
+from assistant.sessions import SESSION_ID_PATTERN, SessionBusy, SessionError, new_session_id, valid_session_id
 from assistant.shop import Shop
 
 MAX_MESSAGE = 10_000  # characters; the engine reads the first 2,000 and says so
@@ -210,6 +210,8 @@ def build_api(assistant: Assistant, config: ApiConfig | None = None) -> FastAPI:
             return chat_response(assistant, assistant.reply(session_id, words))
         except SessionError as error:
             raise HTTPException(422, str(error)) from error
+        except SessionBusy as error:
+            raise HTTPException(409, str(error)) from error
 
     def press(session_id: str, button: str, product_ids: list[str]) -> ChatResponse:
         try:
@@ -218,6 +220,8 @@ def build_api(assistant: Assistant, config: ApiConfig | None = None) -> FastAPI:
             raise HTTPException(404, str(error)) from error
         except ValueError as error:  # SessionError too
             raise HTTPException(422, str(error)) from error
+        except SessionBusy as error:
+            raise HTTPException(409, str(error)) from error
 
     @api.get("/api/health")
     def health() -> dict:
@@ -246,7 +250,7 @@ def build_api(assistant: Assistant, config: ApiConfig | None = None) -> FastAPI:
                         yield sse("reply", chat_response(assistant, item).model_dump())
                     else:
                         yield sse("delta", {"text": item})
-            except SessionError as error:
+            except (SessionError, SessionBusy) as error:
                 yield sse("error", {"detail": str(error)})
 
         return StreamingResponse(events(), media_type="text/event-stream", headers={"Cache-Control": "no-store"})

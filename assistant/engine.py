@@ -2,7 +2,8 @@
 
 `Assistant.stream(session_id, message)` yields the reply text as it is written and then a `Reply`
 with the products, score parts and state; `Assistant.reply` is the same without streaming. Turns of
-one session run one at a time (a lock per session), so two requests cannot overwrite each other.
+one session run one at a time (a lock per session in the process, a lease in the SQLite file across
+processes), so two requests cannot overwrite each other.
 """
 
 from __future__ import annotations
@@ -177,7 +178,7 @@ class Assistant:
     def _turn(self, session_id: str, message: str, understanding: Understanding | None) -> Iterator[str | Reply]:
         start = time.perf_counter()
         message = scrub(message if isinstance(message, str) else "")
-        with self._session_lock(session_id):
+        with self._session_lock(session_id), self.sessions.turn_lease(session_id):
             shop = self.current_shop()
             state = self.sessions.load(session_id)
             sheet, understanding = self.plan(shop, state, message, understanding)

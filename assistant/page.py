@@ -19,7 +19,7 @@ from assistant import admin
 from assistant.engine import Assistant, Reply, cart_lines
 from assistant.factsheet import ProductFact
 from assistant.reasons import money
-from assistant.sessions import new_session_id
+from assistant.sessions import SessionBusy, new_session_id
 from assistant.templates import comparison_rows
 
 EXAMPLES = ["Waterproof hiking jacket under $250", "Noise cancelling headphones for my commute",
@@ -154,19 +154,23 @@ def build_page(assistant: Assistant, title: str = "Shop assistant", admin_token:
                 return
             history = history + [{"role": "user", "content": escape(message)}, {"role": "assistant", "content": ""}]
             written = ""
-            for item in assistant.stream(state["id"], message):
-                if isinstance(item, Reply):
-                    yield ("",) + finish(item, history, state)
-                else:
-                    written += item
-                    history[-1] = {"role": "assistant", "content": escape(written)}
-                    yield "", history, state, gr.skip(), gr.skip(), gr.skip()
+            try:
+                for item in assistant.stream(state["id"], message):
+                    if isinstance(item, Reply):
+                        yield ("",) + finish(item, history, state)
+                    else:
+                        written += item
+                        history[-1] = {"role": "assistant", "content": escape(written)}
+                        yield "", history, state, gr.skip(), gr.skip(), gr.skip()
+            except SessionBusy as error:  # this conversation is answering in another tab
+                gr.Warning(str(error))
+                yield message, history[:-2], state, gr.skip(), gr.skip(), gr.skip()
 
         def pressed(button: str, ids: list[str], history: list, state: dict | None) -> tuple:
             state = started(state)
             try:
                 reply = assistant.press(state["id"], button, ids)
-            except (LookupError, ValueError) as error:
+            except (LookupError, ValueError, SessionBusy) as error:
                 gr.Warning(str(error))
                 return history, state, gr.skip(), gr.skip(), gr.skip()
             history = history + [{"role": "user", "content": escape(reply_words(assistant, state["id"]))},

@@ -3,6 +3,7 @@
     sessions  one row per conversation: the DialogueState as JSON (what the next turn starts from)
     turns     every user and assistant message, never trimmed: the full record for analytics
     feedback  at most one thumbs up/down per assistant turn
+    leases    which process is running a turn of a session right now (turn_lease)
 
 The state keeps only the last `max_history` turns so prompts stay bounded; `turns` keeps them all.
 Each write is one transaction committed with synchronous=FULL, so a turn that save_turn returned
@@ -13,10 +14,13 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 import secrets
+import socket
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
@@ -28,11 +32,13 @@ from assistant.state import DialogueState, Turn
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 1  # kept in PRAGMA user_version; bump it and add a step in _migrate to change the schema
+SCHEMA_VERSION = 2  # kept in PRAGMA user_version; bump it and add a step in _migrate to change the schema
 MAX_TEXT = 20_000  # characters of a message we store; longer ones are cut, never rejected
 MAX_COMMENT = 2_000
 TRUNCATED = "\n[truncated]"
 BUSY_TIMEOUT_MS = 5_000
+LEASE_WAIT_S = 30.0  # how long a turn waits for another process's turn of the same session
+LEASE_HOLD_S = 150.0  # a lease outlives a turn (an LLM call times out at 120 s); a crashed holder's lease lapses then
 SESSION_ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
 _SESSION_ID = re.compile(SESSION_ID_PATTERN)
 _NOW = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"  # UTC, milliseconds, sorts as text
@@ -65,8 +71,21 @@ CREATE TABLE IF NOT EXISTS feedback (
 """
 
 
+_LEASES = """
+CREATE TABLE IF NOT EXISTS leases (
+    session_id TEXT PRIMARY KEY,
+    owner TEXT NOT NULL,
+    expires REAL NOT NULL
+)
+"""
+
+
 class SessionError(ValueError):
     """A bad session id, or feedback that does not fit the stored conversation."""
+
+
+class SessionBusy(RuntimeError):
+    """Another process kept running a turn of this session for longer than LEASE_WAIT_S."""
 
 
 def valid_session_id(text: object) -> bool:
@@ -90,6 +109,22 @@ def clean_text(text: str, cap: int = MAX_TEXT) -> str:
     return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
+def holder_is_gone(owner: str) -> bool:
+    """Whether a lease's owner was a process on this machine that no longer runs (killed mid-turn): its lease
+    need not be waited out. Owners on other machines are trusted until their lease expires."""
+    host, _, rest = owner.partition(":")
+    pid = rest.split(":", 1)[0]
+    if host != socket.gethostname() or not pid.isdigit() or int(pid) == os.getpid():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # alive, another user's
+        return False
+    return False
+
+
 class SessionStore:
     """Sessions, turns and feedback in one SQLite file, safe to share between threads.
 
@@ -109,6 +144,7 @@ class SessionStore:
         self._conn.execute("PRAGMA journal_mode = WAL")
         self._conn.execute("PRAGMA synchronous = FULL")  # fsync the WAL at every commit
         self._conn.execute("PRAGMA foreign_keys = ON")
+        self._owner = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"  # of turn leases
         self._migrate()
 
     def _migrate(self) -> None:
@@ -120,7 +156,9 @@ class SessionStore:
                 for statement in _SCHEMA.split(";"):
                     if statement.strip():
                         conn.execute(statement)
-                conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            if version < 2:
+                conn.execute(_LEASES)
+            conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
@@ -223,6 +261,34 @@ class SessionStore:
                 (session_id, turn_id, int(rating), clean_text(comment, MAX_COMMENT)),
             )
             return int(cursor.fetchone()[0])
+
+    @contextmanager
+    def turn_lease(self, session_id: str, wait_s: float = LEASE_WAIT_S) -> Iterator[None]:
+        """Run one turn of `session_id` while no other process sharing this file runs one (threads of one process
+        are already serialized by the engine). Two app processes behind a load balancer can otherwise both load the
+        state, and the later save drops the earlier turn's cart change. Raises SessionBusy after `wait_s`."""
+        check_session_id(session_id)
+        deadline = time.monotonic() + wait_s
+        while not self._take_lease(session_id):
+            if time.monotonic() > deadline:
+                raise SessionBusy(f"another turn of session {session_id} is still running; try again in a moment")
+            time.sleep(0.05)
+        try:
+            yield
+        finally:
+            with self._write() as conn:
+                conn.execute("DELETE FROM leases WHERE session_id = ? AND owner = ?", (session_id, self._owner))
+
+    def _take_lease(self, session_id: str) -> bool:
+        now = time.time()
+        with self._write() as conn:
+            held = conn.execute("SELECT owner, expires FROM leases WHERE session_id = ?", (session_id,)).fetchone()
+            if held and held[0] != self._owner and held[1] > now and not holder_is_gone(held[0]):
+                return False
+            conn.execute("INSERT INTO leases (session_id, owner, expires) VALUES (?, ?, ?) ON CONFLICT (session_id) "
+                         "DO UPDATE SET owner = excluded.owner, expires = excluded.expires",
+                         (session_id, self._owner, now + LEASE_HOLD_S))
+            return True
 
     def reset(self, session_id: str) -> None:
         """Start the conversation over: the stored state becomes fresh; turns and feedback stay for analytics.

@@ -45,3 +45,20 @@ def test_two_processes_alternate_turns_of_one_conversation(two_apps: list[str], 
         assert [t["role"] for t in state["turns"]] == ["user", "assistant"] * 3
         assert state["cart"]["lines"][0]["product_id"] == ids[1]
     assert embedded_shop.by_id[ids[1]].title in added["text"]
+
+
+def test_simultaneous_turns_of_one_conversation_on_two_processes_lose_nothing(two_apps: list[str]) -> None:
+    """Both processes load the state at once; without the lease in the shared file the later save would drop the
+    earlier turn's addition to the cart."""
+    a, b = two_apps
+    shown = post(a + "/api/chat", {"message": "backpacks for travel under $150"})
+    session, ids = shown["session_id"], [p["id"] for p in shown["products"]]
+    assert len(ids) >= 3
+    for round_number in range(3):
+        words = ["add the first one to my cart", "add the second one to my cart"]
+        with ThreadPoolExecutor(2) as pool:
+            list(pool.map(lambda base_words: post(base_words[0] + "/api/chat", {"session_id": session, "message": base_words[1]}),
+                          zip((a, b), words)))
+        state = get(f"{b}/api/session/{session}")
+        assert {line["product_id"]: line["qty"] for line in state["cart"]["lines"]} == {ids[0]: round_number + 1, ids[1]: round_number + 1}
+    assert len(state["turns"]) == 2 * 7  # every turn kept

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import pytest
 
-from assistant.sessions import MAX_TEXT, SessionError, SessionStore, new_session_id, valid_session_id
+from assistant.sessions import MAX_TEXT, SessionBusy, SessionError, SessionStore, new_session_id, valid_session_id
 from assistant.state import DialogueState, Preferences, Turn
 
 REPO = Path(__file__).resolve().parents[1]
@@ -158,9 +160,44 @@ def test_good_session_ids() -> None:
 
 def test_wal_and_schema_version(db: Path, store: SessionStore) -> None:
     assert raw(db, "PRAGMA journal_mode") == [("wal",)]
-    assert raw(db, "PRAGMA user_version") == [(1,)]
+    assert raw(db, "PRAGMA user_version") == [(2,)]
     SessionStore(db).close()  # opening an existing file again is harmless
-    assert raw(db, "PRAGMA user_version") == [(1,)]
+    assert raw(db, "PRAGMA user_version") == [(2,)]
+
+
+def test_a_version_1_file_gains_the_leases_table(db: Path, store: SessionStore) -> None:
+    store.save_turn(store.load("old"), "q", "a", [])
+    store.close()
+    with sqlite3.connect(db) as conn:
+        conn.execute("DROP TABLE leases")
+        conn.execute("PRAGMA user_version = 1")
+    with SessionStore(db) as reopened:
+        assert [t["content"] for t in reopened.history("old")] == ["q", "a"]
+        with reopened.turn_lease("old"):
+            assert raw(db, "SELECT session_id FROM leases") == [("old",)]
+    assert raw(db, "PRAGMA user_version") == [(2,)]
+
+
+def test_one_turn_of_a_session_at_a_time_across_stores(db: Path, store: SessionStore) -> None:
+    with SessionStore(db) as other:  # another process's store on the same file
+        with store.turn_lease("s"):
+            with pytest.raises(SessionBusy):
+                with other.turn_lease("s", wait_s=0.2):
+                    pass
+            with other.turn_lease("t", wait_s=0.2):  # other sessions are not held up
+                pass
+        with other.turn_lease("s", wait_s=0.2):  # released
+            pass
+
+
+def test_the_lease_of_a_killed_process_is_taken_over(db: Path, store: SessionStore) -> None:
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    with sqlite3.connect(db) as conn:
+        conn.execute("INSERT INTO leases VALUES (?, ?, ?)", ("s", f"{socket.gethostname()}:{gone.pid}:dead", time.time() + 3600))
+    started = time.monotonic()
+    with store.turn_lease("s", wait_s=5):
+        assert time.monotonic() - started < 1
 
 
 def test_corrupt_state_row_loads_fresh(db: Path, store: SessionStore, caplog: pytest.LogCaptureFixture) -> None:
