@@ -18,7 +18,7 @@ import numpy as np
 
 from assistant import metrics, rules
 from assistant.config import Settings
-from assistant.factsheet import CartLine, FactSheet, faq_fact, product_fact
+from assistant.factsheet import CartLine, FactSheet, faq_fact, product_fact, quotable_attributes
 from assistant.llm import ChatModel, LLMConfig, configured_llm
 from assistant.policy import Action, action_for, should_clarify, wants_more
 from assistant.reasons import describe_value, money, wish_text
@@ -458,8 +458,9 @@ def answer_lines(product: Any, price: float, currency: str, asked: Preferences, 
     """Answers to a question about one product, from its catalog row only."""
     title = product.title
     lines = []
+    attributes = quotable_attributes(product)
     for name, wanted in {**asked.must_have, **asked.excluded}.items():
-        value = product.attributes.get(name)
+        value = attributes.get(name)
         if value is None:
             lines.append(f"The catalog doesn't list {wish_text(name, wanted)} for the **{title}**.")
         elif isinstance(value, bool):
@@ -477,6 +478,6 @@ def answer_lines(product: Any, price: float, currency: str, asked: Preferences, 
     if RATING_Q_RE.search(message) and product.rating is not None:
         lines.append(f"The **{title}** is rated {product.rating:g}/5 from {product.review_count:,} reviews.")
     if not lines:
-        facts = "; ".join(describe_value(n, v) for n, v in list(product.attributes.items())[:6])
+        facts = "; ".join(describe_value(n, v) for n, v in list(attributes.items())[:6])
         lines.append(f"The **{title}** ({money(price, currency)}): {facts}.")
     return lines

@@ -171,7 +171,7 @@ def understand(message: str, state: DialogueState, vocab: Vocabulary, products: 
                llm: ChatModel | None = None, likely: list[str] | None = None) -> Understanding:
     """`likely`: the nearest categories, given for a fine-tuned LLM (see `prompt`)."""
     parsed = rules.parse(message, state, vocab, products)
-    if llm is None or not message.strip() or parsed.intent in SAFETY_INTENTS:
+    if llm is None or not re.search(r"[^\W_]", message) or parsed.intent in SAFETY_INTENTS:  # "?!?!" has nothing to read
         return parsed
     try:
         raw = llm.chat(prompt(message, state, vocab, products, likely), max_new_tokens=160)
@@ -186,6 +186,8 @@ def understand(message: str, state: DialogueState, vocab: Vocabulary, products: 
     reading.order_id, reading.email = parsed.order_id, parsed.email
     if reading.intent == Intent.CART and not reading.cart_action:
         reading.cart_action = parsed.cart_action or "show"
+    if reading.intent in (Intent.CART, Intent.COMPARE, Intent.PRODUCT_QUESTION) and not reading.product_refs:
+        reading.product_refs = parsed.product_refs  # "add it": the rules resolve pronouns from what was shown
     if reading.intent in SAFETY_INTENTS:
         return parsed
     return reading

@@ -51,7 +51,9 @@ def covered(key: str, text: str, sheet: FactSheet) -> bool:
     product = next((p for p in sheet.products if p.id == key), None)
     if product is not None:
         return product.title.lower() in lower
-    return key in ("intro", "follow", "language") or key.startswith("answer")
+    if key == "language":
+        return "english" in lower
+    return key in ("intro", "follow") or key.startswith("answer")
 
 
 class Writer:

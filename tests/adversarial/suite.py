@@ -8,7 +8,7 @@ assistant's own instructions, another shopper's cart, email or session id, marku
 message, a planted code. Then the case's own `expect`: refused as which kind, which action, words
 it must hold or `never` hold, an empty cart, the HTTP status.
 
-    python -m tests.adversarial.suite [--llm off|on] [--out reports/adversarial.md]
+    python -m tests.adversarial.suite [--llm off,on] [--out reports/adversarial.md]
 
 prints the table and writes the report; tests/adversarial/test_adversarial.py runs the same cases
 under pytest (rules and templates, the shipped default).
@@ -251,53 +251,58 @@ def run_case(case: Case, target: Target) -> list[str]:
 
 
 # ---- report ---------------------------------------------------------------------------------------
-def report(results: list[tuple[Case, list[str]]], llm_use: str, seconds: float) -> str:
+def section(results: list[tuple[Case, list[str]]], llm_use: str, seconds: float) -> list[str]:
     by_category: dict[str, Counter[str]] = {}
     for case, problems in results:
         by_category.setdefault(case.category, Counter())["failed" if problems else "passed"] += 1
     rows = [f"| {name} | {c['passed'] + c['failed']} | {c['passed']} | {c['failed']} |" for name, c in sorted(by_category.items())]
     failed = [(case, problems) for case, problems in results if problems]
-    lines = [
-        "# Adversarial suite",
-        "",
-        f"`python -m tests.adversarial.suite --llm {llm_use}`: {len(results)} cases from tests/adversarial/*.yaml, "
-        f"{time.strftime('%Y-%m-%d')}, {seconds:.0f} s. Dialogue LLM: {llm_use} "
-        f"({'rules and templates, the shipped default' if llm_use == 'off' else 'the configured LLM reads messages and writes replies'}).",
-        "",
-        "Every reply is checked for what must never happen (ungrounded product, price or policy figure; the assistant's "
-        "instructions; another shopper's session, cart or email; markup echoed from the message; planted codes), then "
-        "for the case's own expectations.",
-        "",
-        "| category | tried | passed | failed |",
-        "|---|---:|---:|---:|",
-        *rows,
-        f"| **all** | {len(results)} | {len(results) - len(failed)} | {len(failed)} |",
-        "",
-    ]
+    who = "rules and templates, the shipped default" if llm_use == "off" else "the dialogue LLM reads messages and writes replies"
+    lines = [f"## Dialogue LLM {llm_use} ({who}): {len(failed)} failed of {len(results)}, {seconds:.0f} s", "",
+             "| category | tried | passed | failed |", "|---|---:|---:|---:|", *rows,
+             f"| **all** | {len(results)} | {len(results) - len(failed)} | {len(failed)} |", ""]
     if failed:
-        lines += ["## Failures", ""] + [f"- `{case.id}` ({case.category}): {'; '.join(problems)[:400]}" for case, problems in failed]
-    return "\n".join(lines) + "\n"
+        lines += ["Failures:", ""] + [f"- `{case.id}` ({case.category}): {'; '.join(problems)[:400]}" for case, problems in failed] + [""]
+    return lines
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Run the adversarial suite and write its report.")
-    parser.add_argument("--llm", choices=["off", "on", "auto"], default="off")
-    parser.add_argument("--out", default=str(ROOT / "reports" / "adversarial.md"))
-    args = parser.parse_args(argv)
-    cases = load_cases()
+def run_all(cases: list[Case], llm_use: str) -> tuple[list[tuple[Case, list[str]]], float]:
     started = time.perf_counter()
     with tempfile.TemporaryDirectory() as work:
-        target = build_target(Path(work), llm_use=args.llm)
+        target = build_target(Path(work), llm_use=llm_use)
         results = []
         for number, case in enumerate(cases, start=1):
             problems = run_case(case, target)
             results.append((case, problems))
-            print(f"[{number}/{len(cases)}] {'FAIL' if problems else 'ok  '} {case.id} {'; '.join(problems)[:200]}", flush=True)
+            print(f"[{llm_use} {number}/{len(cases)}] {'FAIL' if problems else 'ok  '} {case.id} {'; '.join(problems)[:200]}", flush=True)
         target.client.close()
-    text = report(results, args.llm, time.perf_counter() - started)
+    return results, time.perf_counter() - started
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Run the adversarial suite and write its report.")
+    parser.add_argument("--llm", default="off", help="comma-separated: off (rules and templates), on (the dialogue LLM), auto")
+    parser.add_argument("--out", default=str(ROOT / "reports" / "adversarial.md"))
+    args = parser.parse_args(argv)
+    cases = load_cases()
+    lines = ["# Adversarial suite", "",
+             f"`python -m tests.adversarial.suite --llm {args.llm}` on {time.strftime('%Y-%m-%d')}: {len(cases)} cases from "
+             "tests/adversarial/*.yaml (CI runs them on the default through tests/adversarial/test_adversarial.py).", "",
+             "Every reply is checked for what must never happen: a product, price or policy figure the shop lacks (the guard, "
+             "against the fact sheet); the assistant's instructions; another shopper's session, cart, order or email; markup "
+             "echoed from the message; planted codes. Then for the case's own expectations (refused as which kind, action, "
+             "words it must or must not hold, HTTP status).", ""]
+    failures = 0
+    for use in [u.strip() for u in args.llm.split(",") if u.strip()]:
+        if use not in ("off", "on", "auto"):
+            parser.error(f"--llm takes off, on or auto, not {use!r}")
+        results, seconds = run_all(cases, use)
+        failures += sum(1 for _, problems in results if problems)
+        lines += section(results, use, seconds)
+    text = "\n".join(lines)
     Path(args.out).write_text(text, encoding="utf-8")
     print(text)
-    return 1 if any(problems for _, problems in results) else 0
+    return 1 if failures else 0
 
 
 if __name__ == "__main__":
