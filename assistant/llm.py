@@ -21,6 +21,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Iterator, Protocol
 
+from assistant.constrained import JsonConstraint, Schema
 from assistant.models import SMOLLM2_SHA256, smollm2_gguf
 
 log = logging.getLogger(__name__)
@@ -88,7 +89,9 @@ class LLMConfig:
 class ChatModel(Protocol):
     tuned: bool  # fine-tuned on the engine's short prompts (assistant/understand.py)
 
-    def chat(self, messages: list[Message], max_new_tokens: int | None = None) -> str: ...
+    def chat(self, messages: list[Message], max_new_tokens: int | None = None, schema: Schema | None = None) -> str:
+        """The reply; with `schema`, an understanding JSON kept to it where the backend can (assistant/constrained.py)."""
+        ...
 
     def stream(self, messages: list[Message], max_new_tokens: int | None = None) -> Iterator[str]: ...
 
@@ -144,6 +147,15 @@ class LocalLLM:
         self.tuned = bool(config.adapter_path)
         self.model = model.eval()
         self._lock = threading.Lock()  # one generation at a time: the CPU is the bottleneck anyway
+        self._pieces: list[str] | None = None
+
+    def constraint(self, schemas: list[Schema], prompt_length: int) -> Any:
+        """Generation arguments that keep each row of a batch to its understanding schema."""
+        from transformers import LogitsProcessorList
+
+        if self._pieces is None:  # the text of every token alone, once (about a second)
+            self._pieces = [self.tokenizer.decode([token]) for token in range(len(self.tokenizer))]
+        return {"logits_processor": LogitsProcessorList([JsonConstraint(schemas, prompt_length, self._pieces, self.tokenizer.eos_token_id)])}
 
     def inputs(self, messages: list[Message]) -> dict[str, Any]:
         encoded = self.tokenizer.apply_chat_template(messages, add_generation_prompt=True, return_tensors="pt", return_dict=True)
@@ -153,12 +165,13 @@ class LocalLLM:
         return {"max_new_tokens": max_new_tokens or self.config.max_new_tokens, "do_sample": False,
                 "pad_token_id": self.tokenizer.pad_token_id or self.tokenizer.eos_token_id}
 
-    def chat(self, messages: list[Message], max_new_tokens: int | None = None) -> str:
+    def chat(self, messages: list[Message], max_new_tokens: int | None = None, schema: Schema | None = None) -> str:
         import torch
 
         inputs = self.inputs(messages)
+        constraint = self.constraint([schema], inputs["input_ids"].shape[1]) if schema else {}
         with self._lock, torch.inference_mode():
-            output = self.model.generate(**inputs, **self.generate_kwargs(max_new_tokens))
+            output = self.model.generate(**inputs, **self.generate_kwargs(max_new_tokens), **constraint)
         return self.tokenizer.decode(output[0][inputs["input_ids"].shape[1]:], skip_special_tokens=True).strip()
 
     def stream(self, messages: list[Message], max_new_tokens: int | None = None) -> Iterator[str]:
@@ -208,7 +221,8 @@ class OpenAICompatibleLLM:
         except urllib.error.URLError as exc:
             raise ConnectionError(f"the LLM endpoint {url} did not answer: {exc.reason}") from exc
 
-    def chat(self, messages: list[Message], max_new_tokens: int | None = None) -> str:
+    def chat(self, messages: list[Message], max_new_tokens: int | None = None, schema: Schema | None = None) -> str:
+        """`schema` is not sent: servers differ in how they take one. The engine validates the reply either way."""
         with self.request(messages, max_new_tokens, stream=False) as response:
             return json.loads(response.read())["choices"][0]["message"]["content"].strip()
 

@@ -15,6 +15,7 @@ import re
 from typing import Any
 
 from assistant import rules
+from assistant.constrained import Schema
 from assistant.llm import ChatModel
 from assistant.state import DialogueState, Intent, Preferences, Understanding
 from assistant.vocabulary import Vocabulary
@@ -52,6 +53,15 @@ def prompt(message: str, state: DialogueState, vocab: Vocabulary, products: dict
                f"shown: {shown or 'none'}"]
     return [{"role": "system", "content": TUNED_SYSTEM if likely is not None else SYSTEM},
             {"role": "user", "content": "\n".join(context) + f"\nmessage: {message[:MAX_MESSAGE_FOR_LLM]}"}]
+
+
+def understanding_schema(vocab: Vocabulary, state: DialogueState, products: dict[str, Product], parsed: Understanding) -> Schema:
+    """What `from_json` will accept for this shop and conversation, for constrained decoding. Order ids and emails
+    are the ones the rules found in the message (`parsed`), as written or in one case."""
+    found = [value for value in (parsed.order_id, parsed.email) if value]
+    return Schema(categories=sorted(vocab.categories), attributes=sorted(vocab.attributes), brands=sorted(set(vocab.brands.values())),
+                  shown=[pid for pid in state.shown if pid in products],
+                  identifiers=sorted({form for value in found for form in (value, value.upper(), value.lower())}))
 
 
 def preferences_json(prefs: Preferences) -> str:
@@ -174,7 +184,8 @@ def understand(message: str, state: DialogueState, vocab: Vocabulary, products: 
     if llm is None or not re.search(r"[^\W_]", message) or parsed.intent in SAFETY_INTENTS:  # "?!?!" has nothing to read
         return parsed
     try:
-        raw = llm.chat(prompt(message, state, vocab, products, likely), max_new_tokens=160)
+        raw = llm.chat(prompt(message, state, vocab, products, likely), max_new_tokens=160,
+                       schema=understanding_schema(vocab, state, products, parsed))
         data = first_json_object(raw)
         if data is None:
             raise ValueError("no JSON object in the reply")

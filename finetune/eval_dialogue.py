@@ -18,13 +18,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from assistant import guard, rules, writer
+from assistant.constrained import Schema
 from assistant.factsheet import FactSheet
 from assistant.policy import Action
 from assistant.reasons import money
 from assistant.retriever import likely_categories
 from assistant.shop import Shop
 from assistant.state import DialogueState, Intent
-from assistant.understand import first_json_object, from_json, prompt, to_json
+from assistant.understand import first_json_object, from_json, prompt, to_json, understanding_schema
 from assistant.vocabulary import Vocabulary
 from finetune.replies import ReplyExample
 from finetune.understanding import Example
@@ -78,8 +79,10 @@ class ReplyScore:
     samples: list[str] = field(default_factory=list)
 
 
-def generate(llm: Any, chats: list[list[dict[str, str]]], max_new_tokens: int, batch_size: int = 16) -> Generated:
-    """Greedy outputs for many chats at once (left padding), with a `LocalLLM`'s model and tokenizer."""
+def generate(llm: Any, chats: list[list[dict[str, str]]], max_new_tokens: int, batch_size: int = 16,
+             schemas: list[Schema] | None = None) -> Generated:
+    """Greedy outputs for many chats at once (left padding), with a `LocalLLM`'s model and tokenizer; with `schemas`
+    (one per chat) decoded under the understanding constraint, as in the app."""
     import torch
 
     tokenizer, model = llm.tokenizer, llm.model
@@ -90,8 +93,10 @@ def generate(llm: Any, chats: list[list[dict[str, str]]], max_new_tokens: int, b
     for i in range(0, len(chats), batch_size):
         inputs = tokenizer.apply_chat_template(chats[i:i + batch_size], add_generation_prompt=True, return_tensors="pt",
                                                return_dict=True, padding=True)
+        width = inputs["input_ids"].shape[1]
+        constraint = llm.constraint(schemas[i:i + batch_size], width) if schemas else {}
         with torch.inference_mode():
-            output = model.generate(**inputs, max_new_tokens=max_new_tokens, do_sample=False, pad_token_id=pad)
+            output = model.generate(**inputs, max_new_tokens=max_new_tokens, do_sample=False, pad_token_id=pad, **constraint)
         answers = output[:, inputs["input_ids"].shape[1]:]
         new_tokens += int((answers != pad).sum())
         texts += tokenizer.batch_decode(answers, skip_special_tokens=True)
@@ -153,6 +158,11 @@ def understanding_prompts(messages: list[tuple[str, DialogueState]], vocab: Voca
     model, the instructions with every category to an un-tuned one."""
     return [prompt(message, state, vocab, shop.by_id, likely_categories(shop, message) if tuned else None)
             for message, state in messages]
+
+
+def understanding_schemas(messages: list[tuple[str, DialogueState]], vocab: Vocabulary, shop: Shop) -> list[Schema]:
+    """The decoding constraint the engine applies to each reading (assistant/constrained.py)."""
+    return [understanding_schema(vocab, state, shop.by_id, rules.parse(message, state, vocab, shop.by_id)) for message, state in messages]
 
 
 def expected_intent(support_intent: str) -> Intent:

@@ -75,9 +75,10 @@ def relative(path: Path) -> str:
     return str(path.relative_to(ROOT)) if path.resolve().is_relative_to(ROOT) else str(path)
 
 
-def speed(llm: LocalLLM, chats: list[list[dict[str, str]]]) -> tuple[float, float]:
+def speed(llm: LocalLLM, chats: list[list[dict[str, str]]], schemas: list) -> tuple[float, float]:
     """One message at a time, as in the app: mean seconds per understanding call and generated tokens per second."""
-    runs = [eval_dialogue.generate(llm, [chat], eval_dialogue.UNDERSTAND_TOKENS, batch_size=1) for chat in chats]
+    runs = [eval_dialogue.generate(llm, [chat], eval_dialogue.UNDERSTAND_TOKENS, batch_size=1, schemas=[schema])
+            for chat, schema in zip(chats, schemas)]
     seconds = sum(r.seconds for r in runs)
     return seconds / len(runs), sum(r.new_tokens for r in runs) / seconds
 
@@ -101,14 +102,16 @@ def dialogue_section(adapter: Path, support_csv: Path | None, test_size: int, re
         understanding_chats = eval_dialogue.understanding_prompts([(e.message, e.state) for e in tests], vocab, shop, llm.tuned)
         real_chats = eval_dialogue.understanding_prompts([(r["instruction"], DialogueState("eval")) for r in rows], vocab,
                                                          shop, llm.tuned)
-        understood = eval_dialogue.generate(llm, understanding_chats, eval_dialogue.UNDERSTAND_TOKENS)
+        schemas = eval_dialogue.understanding_schemas([(e.message, e.state) for e in tests], vocab, shop)
+        real_schemas = eval_dialogue.understanding_schemas([(r["instruction"], DialogueState("eval")) for r in rows], vocab, shop)
+        understood = eval_dialogue.generate(llm, understanding_chats, eval_dialogue.UNDERSTAND_TOKENS, schemas=schemas)
         written = eval_dialogue.generate(llm, reply_chats, eval_dialogue.REPLY_TOKENS)
-        real = eval_dialogue.generate(llm, real_chats, eval_dialogue.UNDERSTAND_TOKENS) if rows else None
+        real = eval_dialogue.generate(llm, real_chats, eval_dialogue.UNDERSTAND_TOKENS, schemas=real_schemas) if rows else None
         results[label] = {
             "understanding": eval_dialogue.score_understanding(understood.texts, tests, vocab, shop),
             "replies": eval_dialogue.score_replies(written.texts, replies, shop, name),
             "real": eval_dialogue.routing_accuracy(real.texts, rows) if real else None,
-            "speed": speed(llm, understanding_chats[:8]),
+            "speed": speed(llm, understanding_chats[:8], schemas[:8]),
         }
     base, tuned = results["base"], results["fine-tuned"]
 

@@ -124,7 +124,7 @@ class StandInLLM:
         self.prompts: list[list[dict[str, str]]] = []
         self.streamed: list[str] = []
 
-    def chat(self, messages: list[dict[str, str]], max_new_tokens: int | None = None) -> str:
+    def chat(self, messages: list[dict[str, str]], max_new_tokens: int | None = None, schema: object = None) -> str:
         self.chat_calls += 1
         self.prompts.append(messages)
         return json.dumps({"intent": "recommend", "category": "headphones", "budget_max": 300})

@@ -81,3 +81,21 @@ def test_packaged_smollm2_generates_and_streams() -> None:
     pieces = list(llm.stream(MESSAGES))
     assert text and len(pieces) >= 2
     assert "".join(pieces).strip() == text  # greedy decoding: streaming gives the same reply
+
+
+def test_the_base_model_under_the_constraint_writes_an_understanding_the_engine_accepts(embedded_shop) -> None:
+    """Un-tuned, SmolLM2 answers the instructions with anything but this JSON; constrained, it always parses."""
+    from assistant import rules
+    from assistant.state import DialogueState
+    from assistant.understand import first_json_object, from_json, prompt, understanding_schema
+    from assistant.vocabulary import Vocabulary
+
+    llm = load_llm(LLMConfig(max_new_tokens=12))
+    vocab = Vocabulary.from_products(embedded_shop.products)
+    state = DialogueState("constrained")
+    for message in ("noise cancelling headphones under $150", "where is my order HL-100123"):
+        schema = understanding_schema(vocab, state, embedded_shop.by_id, rules.parse(message, state, vocab, embedded_shop.by_id))
+        text = llm.chat(prompt(message, state, vocab, embedded_shop.by_id), max_new_tokens=160, schema=schema)  # as in the app
+        data = first_json_object(text)
+        assert data is not None, text
+        from_json(data, state, vocab, embedded_shop.by_id)  # raises on anything the shop does not have

@@ -25,7 +25,7 @@ class JsonModel:
         self.answer, self.error = answer, error
         self.calls: list[list[dict[str, str]]] = []
 
-    def chat(self, messages: list[dict[str, str]], max_new_tokens: int | None = None) -> str:
+    def chat(self, messages: list[dict[str, str]], max_new_tokens: int | None = None, schema: object = None) -> str:
         self.calls.append(messages)
         if self.error is not None:
             raise self.error

@@ -38,7 +38,7 @@ class ScriptedModel:
         self.finished = False
         self.closed_early: bool | None = None  # None: never streamed
 
-    def chat(self, messages: list[dict[str, str]], max_new_tokens: int | None = None) -> str:
+    def chat(self, messages: list[dict[str, str]], max_new_tokens: int | None = None, schema: object = None) -> str:
         self.chat_calls.append(messages)
         if self.error is not None:
             raise self.error
