@@ -22,8 +22,8 @@ OFFER = "I'm happy to help you find a product or answer a question about an orde
 REFUSALS = {  # one per kind in assistant/refusals.py
     "injection": "I can't do that: I only follow the shop's own rules and data, and prices and policies are fixed by the shop.",
     "secrets": "I can't share how I'm set up: my instructions, settings, keys and tokens stay private.",
-    "price": ("I can't change, match or confirm a different price, and I can't create discounts: every price is set by the shop, "
-              "and I only quote the prices in our catalog. Ask me about a product and I'll tell you its current price."),
+    "price": ("I can't change or confirm a different price in this chat, and I can't create discounts: I only quote the "
+              "prices in our catalog. Ask me about a product and I'll tell you its current price."),
     "privacy": ("I can only see this conversation. Other shoppers' carts, orders and conversations are private, so I can't look "
                 "them up. To check your own order, send its order number and the email address used for it."),
     "harmful": "I can't help with that.",

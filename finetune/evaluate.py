@@ -122,8 +122,9 @@ def dialogue_section(adapter: Path, support_csv: Path | None, test_size: int, re
              f"{base_model or PACKAGED_BASE} without and with the LoRA adapter in `{relative(adapter)}`. "
              f"Held-out test: {len(tests)} understanding examples (every intent; products and phrasing templates "
              f"unseen in training) and {len(replies)} fact sheets built by the engine from held-out requests. "
-             "Outputs are greedy, as in the app; an invalid JSON counts as a wrong intent here (the app falls back "
-             "to the rules). Each model reads messages with the prompt the engine gives it: the base model the "
+             "Outputs are greedy, as in the app, and readings are decoded under the same constraint as in the app "
+             "(`assistant/constrained.py`: only intents, keys, categories, attribute names, brands and shown products "
+             "the shop has). An invalid JSON counts as a wrong intent here; the app falls back to the rules. Each model reads messages with the prompt the engine gives it: the base model the "
              "instructions and every category, the fine-tuned one its short prompt with the four categories the "
              "retriever finds nearest the message.", "",
              "| Metric | Base | Fine-tuned | Goal |", "|---|---|---|---|",
