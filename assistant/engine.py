@@ -131,7 +131,7 @@ class Assistant:
         self.scorer_config = scorer_config or ScorerConfig.load()
         self.relevance = relevance or relevance_for(self.scorer_config)
         self.config = config or AssistantConfig()
-        self.writer = Writer(llm, self.config.shop_name)
+        self.writer = Writer(llm if llm is not None and llm.role == "full" else None, self.config.shop_name)
         self._vocab: tuple[str, Vocabulary] | None = None
         self._faq_vectors: tuple[str, np.ndarray] | None = None
         self._locks: dict[str, threading.Lock] = {}

@@ -4,7 +4,8 @@ A figure is grounded when the fact sheet the reply was written from contains it 
 total, an order total, "30 days" or "15%" in a policy entry, the shopper's own budget). Products are
 grounded when they are on the sheet: naming any other catalog product, an unknown product id, or
 a made-up product in a list of picks is a violation, and so is pairing a product with another
-product's price or the wrong stock status. Text is only ever matched, never obeyed.
+product's price or the wrong stock status. A recommendation must not call its alternatives a match, nor
+its exact picks a miss. Text is only ever matched, never obeyed.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import re
 from dataclasses import dataclass
 
 from assistant.factsheet import FactSheet, render
+from assistant.policy import Action
 from assistant.shop import Shop, normalise_identifier
 
 MONEY_RE = re.compile(r"[$€£]\s?(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d{1,2}))?(?!\d)|"
@@ -25,11 +27,14 @@ SENTENCE_RE = re.compile(r"[^\n.!?]+(?:[.!?](?!\d)|\n|$)")
 WORD_RE = re.compile(r"[a-z0-9']+")
 LEAK_WORDS = 6
 STOCK_CLAIMS = (("out of stock", "out"), ("only (\\d+) left", "few"), ("in stock", "in"), ("available now", "in"))
+NO_MATCH_RE = re.compile(r"\b(?:no exact|nothing|couldn't find|could not find|don't have|do not have|closest|nearest|"
+                         r"alternatives?|may not|not find|no match)\b", re.I)
+FIT_RE = re.compile(r"\b(?:fits?|match(?:es)?|meets?|perfect for)\b", re.I)
 
 
 @dataclass
 class Violation:
-    kind: str  # "price" | "figure" | "product" | "stock" | "leak"
+    kind: str  # "price" | "figure" | "product" | "stock" | "match" | "leak"
     detail: str
 
     def __str__(self) -> str:
@@ -114,9 +119,31 @@ def check(reply: str, sheet: FactSheet, shop: Shop, secrets: tuple[str, ...] = (
             problems.append(Violation("product", f"listed product {listed.strip()[:80]!r} is not on the fact sheet"))
     for sentence in SENTENCE_RE.findall(reply):
         problems += check_sentence(sentence, sheet, named)
+        if not any(title in sentence.lower() for title in titles):  # product lines carry their own reasons
+            problems += match_claim(sentence, sheet)
     if any(leaks(reply, secret) for secret in secrets):
         problems.append(Violation("leak", "reply repeats the assistant's instructions"))
     return problems
+
+
+def admits_no_match(text: str) -> bool:
+    return bool(NO_MATCH_RE.search(text))
+
+
+def exact_picks(sheet: FactSheet) -> bool:
+    return sheet.action == Action.RECOMMEND and bool(sheet.products) and not sheet.relaxed
+
+
+def match_claim(sentence: str, sheet: FactSheet) -> list[Violation]:
+    """What a recommendation says about matching agrees with the sheet: picks that meet every wish are not called
+    a miss, and alternatives (or nothing at all) are not said to fit."""
+    if sheet.action != Action.RECOMMEND:
+        return []
+    if exact_picks(sheet) and admits_no_match(sentence):
+        return [Violation("match", f"says nothing matches, but every pick meets the wishes: {sentence.strip()[:120]}")]
+    if not exact_picks(sheet) and FIT_RE.search(sentence) and not admits_no_match(sentence):
+        return [Violation("match", f"says the products fit, but none meets every wish: {sentence.strip()[:120]}")]
+    return []
 
 
 def leaks(reply: str, secret: str) -> bool:

@@ -31,14 +31,21 @@ DEFAULT_MODEL = "smollm2-135m-instruct"
 # The fine-tuned LoRA adapter for the packaged model (`python -m finetune.dialogue` writes it).
 DEFAULT_ADAPTER = Path(__file__).resolve().parents[1] / "finetune" / "artifacts" / "dialogue"
 NO_ADAPTER = ("", "none", "off")
-# Whether SHOP_LLM_USE=auto turns the LLM on with the shipped adapter alone. Off while the rule parser
-# still reads messages better than the fine-tuned 135M model (reports/finetune.md): switch it on when
-# the report shows the adapter ahead. SHOP_LLM_USE=on uses the adapter now.
-SHIPPED_ADAPTER_IN_AUTO = False
+# What the LLM does in a turn. "router": it settles the intent of the messages the rule parser can only guess at,
+# and the rules keep the wishes they read exactly from the shop's vocabulary; templates write the replies. That is
+# what the shipped 135M adapter does reliably: it routes unseen phrasings well but invents wishes the rules would not
+# (reports/finetune.md). "full": it reads every message (intent and wishes, validated) and writes the reply's
+# opening, for a bigger model or an endpoint.
+ROLES = ("router", "full")
 
 
 class AdapterError(RuntimeError):
     """The configured LoRA adapter is missing or cannot be loaded."""
+
+
+class ModelBusy(TimeoutError):
+    """The local model is generating for another turn and did not come free in time: answer this turn without it
+    (rules and templates), rather than queue every shopper behind one CPU-bound model."""
 
 
 def default_cache() -> Path:
@@ -54,11 +61,15 @@ class LLMConfig:
     model: str = DEFAULT_MODEL  # openai: the model name the server expects
     api_key: str = field(default_factory=lambda: os.environ.get("SHOP_LLM_API_KEY", ""))
     max_new_tokens: int = 200
-    # "auto": the LLM reads messages and writes replies when the owner configured an adapter, another
-    # model or an endpoint (and with the shipped adapter once SHIPPED_ADAPTER_IN_AUTO is on); otherwise
-    # rules and templates do the work. "on" / "off" force it.
+    # "auto": the LLM reads messages and writes replies whenever it has been fine-tuned or chosen: an adapter
+    # (the shipped one by default), another model folder or an endpoint. The packaged model without an adapter
+    # reads messages far worse than the rules (reports/finetune.md), so then rules and templates do the work.
+    # "on" / "off" force it.
     use: str = "auto"
     timeout_s: float = 120.0
+    # local: how long a turn waits for the model while another turn uses it, then goes on with rules and templates
+    wait_s: float = 1.0
+    role: str = "auto"  # one of ROLES; "auto": router for the packaged model, full for another model or an endpoint
     cache_dir: Path = field(default_factory=default_cache)
 
     @classmethod
@@ -74,6 +85,8 @@ class LLMConfig:
         config.base_url = env.get("SHOP_LLM_BASE_URL", config.base_url)
         config.model = env.get("SHOP_LLM_MODEL", config.model)
         config.use = env.get("SHOP_LLM_USE", config.use).lower()
+        config.wait_s = float(env.get("SHOP_LLM_WAIT_S", config.wait_s))
+        config.role = env.get("SHOP_LLM_ROLE", config.role).lower()
         return config
 
     def enabled(self) -> bool:
@@ -81,13 +94,19 @@ class LLMConfig:
             raise ValueError(f"SHOP_LLM_USE must be auto, on or off, not {self.use!r}")
         if self.use != "auto":
             return self.use == "on"
-        shipped = self.adapter_path is not None and Path(self.adapter_path).resolve() == DEFAULT_ADAPTER
-        return (self.backend == "openai" or bool(self.model_path)
-                or bool(self.adapter_path and (SHIPPED_ADAPTER_IN_AUTO or not shipped)))
+        return self.backend == "openai" or bool(self.model_path) or bool(self.adapter_path)
+
+    def resolved_role(self) -> str:
+        if self.role == "auto":
+            return "full" if self.backend == "openai" or self.model_path else "router"
+        if self.role not in ROLES:
+            raise ValueError(f"SHOP_LLM_ROLE must be auto, router or full, not {self.role!r}")
+        return self.role
 
 
 class ChatModel(Protocol):
     tuned: bool  # fine-tuned on the engine's short prompts (assistant/understand.py)
+    role: str  # "router" or "full" (see ROLES)
 
     def chat(self, messages: list[Message], max_new_tokens: int | None = None, schema: Schema | None = None) -> str:
         """The reply; with `schema`, an understanding JSON kept to it where the backend can (assistant/constrained.py)."""
@@ -116,7 +135,12 @@ def converted_smollm2(cache_dir: Path) -> Path:
     shutil.rmtree(partial, ignore_errors=True)
     model.save_pretrained(partial)
     tokenizer.save_pretrained(partial)
-    os.replace(partial, target)
+    try:
+        os.replace(partial, target)
+    except OSError:  # another process (a second app on the same machine) finished the same conversion first
+        shutil.rmtree(partial, ignore_errors=True)
+        if not (target / "config.json").exists():
+            raise
     return target
 
 
@@ -145,6 +169,7 @@ class LocalLLM:
         if config.adapter_path:
             model = with_adapter(model, Path(config.adapter_path))
         self.tuned = bool(config.adapter_path)
+        self.role = config.resolved_role()
         self.model = model.eval()
         self._lock = threading.Lock()  # one generation at a time: the CPU is the bottleneck anyway
         self._pieces: list[str] | None = None
@@ -170,9 +195,17 @@ class LocalLLM:
 
         inputs = self.inputs(messages)
         constraint = self.constraint([schema], inputs["input_ids"].shape[1]) if schema else {}
-        with self._lock, torch.inference_mode():
-            output = self.model.generate(**inputs, **self.generate_kwargs(max_new_tokens), **constraint)
+        self.take()
+        try:
+            with torch.inference_mode():
+                output = self.model.generate(**inputs, **self.generate_kwargs(max_new_tokens), **constraint)
+        finally:
+            self._lock.release()
         return self.tokenizer.decode(output[0][inputs["input_ids"].shape[1]:], skip_special_tokens=True).strip()
+
+    def take(self) -> None:
+        if not self._lock.acquire(timeout=self.config.wait_s):
+            raise ModelBusy(f"the dialogue model stayed busy with another turn for {self.config.wait_s:g} s")
 
     def stream(self, messages: list[Message], max_new_tokens: int | None = None) -> Iterator[str]:
         """Tokens as generated; closing the iterator early stops generation at the next token."""
@@ -188,10 +221,14 @@ class LocalLLM:
                 return torch.full((input_ids.shape[0],), stop.is_set(), dtype=torch.bool)
 
         def run() -> None:
-            with self._lock, torch.inference_mode():
-                self.model.generate(**inputs, **self.generate_kwargs(max_new_tokens), streamer=streamer,
-                                    stopping_criteria=StoppingCriteriaList([Stop()]))
+            try:
+                with torch.inference_mode():
+                    self.model.generate(**inputs, **self.generate_kwargs(max_new_tokens), streamer=streamer,
+                                        stopping_criteria=StoppingCriteriaList([Stop()]))
+            finally:
+                self._lock.release()
 
+        self.take()  # held by the worker until its generation ends
         worker = threading.Thread(target=run, daemon=True)
         worker.start()
         try:
@@ -207,6 +244,7 @@ class OpenAICompatibleLLM:
     def __init__(self, config: LLMConfig) -> None:
         self.config = config
         self.tuned = False  # a served model gets the full instructions
+        self.role = config.resolved_role()
 
     def request(self, messages: list[Message], max_new_tokens: int | None, stream: bool) -> Any:
         body = {"model": self.config.model, "messages": messages, "max_tokens": max_new_tokens or self.config.max_new_tokens,

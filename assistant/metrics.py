@@ -23,6 +23,8 @@ FIRST_WORDS = Histogram("shop_first_words_seconds", "Time until the first words 
                         buckets=(0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30))
 REJECTIONS = Counter("shop_guard_rejections", "LLM drafts the guard replaced or the templates finished", registry=REGISTRY)
 ERRORS = Counter("shop_turn_errors", "Turns that ended in an error", ["kind"], registry=REGISTRY)
+LLM_BUSY = Counter("shop_llm_busy", "Readings and replies done by rules and templates because the local model was busy",
+                   ["job"], registry=REGISTRY)
 
 
 def record_turn(reply: Any) -> None:

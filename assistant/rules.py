@@ -398,41 +398,55 @@ def apply_comparatives(text: str, prefs: Preferences, base: list[Product], vocab
 
 
 def find_intent(text: str, state: DialogueState, prefs: Preferences, refs: list[str], order_id: str | None,
-                comparative: bool, reset: bool) -> tuple[Intent, str | None]:
-    """The first matching rule wins; the order says which reading is safer when several fit."""
+                comparative: bool, reset: bool) -> tuple[Intent, str | None, bool]:
+    """The first matching rule wins; the order says which reading is safer when several fit. The flag says whether
+    a specific rule matched; False is a guess (a weak cue, or only the default), which a fine-tuned reader may settle."""
     pointing = bool(refs or PRONOUN_RE.search(text) or PLURAL_PRONOUN_RE.search(text))
     context = bool(state.shown) or not state.preferences.is_empty()
-    faq = bool(FAQ_RE.search(text) or (FAQ_WEAK_RE.search(text) and prefs.category is None and not refs))
+    strong_faq = bool(FAQ_RE.search(text))
+    faq = strong_faq or bool(FAQ_WEAK_RE.search(text) and prefs.category is None and not refs)
     if STRONG_OOS_RE.search(text):
-        return Intent.OUT_OF_SCOPE, None
+        return Intent.OUT_OF_SCOPE, None, True
     if HUMAN_RE.search(text):
-        return Intent.HUMAN, None
+        return Intent.HUMAN, None, True
     if ORDER_RE.search(text) or (order_id and not faq):
-        return Intent.ORDER_STATUS, None
+        return Intent.ORDER_STATUS, None, True
     if CART_ADD_RE.search(text) or (BUY_RE.search(text) and pointing and not faq):
-        return Intent.CART, "add"
+        return Intent.CART, "add", True
     if CART_REMOVE_RE.search(text):
-        return Intent.CART, "remove"
+        return Intent.CART, "remove", True
     if faq:
-        return Intent.FAQ, None
+        return Intent.FAQ, None, strong_faq
     if CART_SHOW_RE.search(text):
-        return Intent.CART, "show"
+        return Intent.CART, "show", True
     if COMPARE_RE.search(text) or (len(refs) >= 2 and re.search(r"\b(?:better|which|or)\b", text)):
-        return Intent.COMPARE, None
+        return Intent.COMPARE, None, True
     if comparative and context:
-        return Intent.REFINE, None
+        return Intent.REFINE, None, True
     if pointing and QUESTION_RE.search(text):
-        return Intent.PRODUCT_QUESTION, None
+        return Intent.PRODUCT_QUESTION, None, True
     if WEAK_OOS_RE.search(text) and prefs.category is None and not refs:
-        return Intent.OUT_OF_SCOPE, None
+        return Intent.OUT_OF_SCOPE, None, False
     if HOWTO_ORDER_RE.search(text) and prefs.is_empty():
-        return Intent.FAQ, None
+        return Intent.FAQ, None, False
     if not prefs.is_empty() or SHOP_RE.search(text) or comparative or reset or (context and REFINE_RE.search(text)):
         changed = prefs.category is not None and prefs.category != state.preferences.category
-        return (Intent.REFINE if context and not changed and not reset else Intent.RECOMMEND), None
+        intent = Intent.REFINE if context and not changed and not reset else Intent.RECOMMEND
+        certain = prefs.category is not None or bool(SHOP_RE.search(text)) or comparative or bool(context and REFINE_RE.search(text))
+        return intent, None, certain  # a budget or a feature alone ("rebating $12") is a guess
     if CHITCHAT_RE.search(text.strip()):
-        return Intent.CHITCHAT, None
-    return (Intent.PRODUCT_QUESTION if refs else Intent.CHITCHAT), None
+        return Intent.CHITCHAT, None, True
+    return (Intent.PRODUCT_QUESTION if refs else Intent.CHITCHAT), None, False
+
+
+def wishes_for(intent: Intent, prefs: Preferences) -> Preferences:
+    """The wishes a reading keeps for its intent: all of them for shopping, the category for a policy question
+    ("returns for headphones": it may pick the policy), none for the rest."""
+    if intent == Intent.FAQ:
+        return Preferences(category=prefs.category)
+    if intent in (Intent.RECOMMEND, Intent.REFINE, Intent.PRODUCT_QUESTION, Intent.COMPARE):
+        return prefs
+    return Preferences()
 
 
 def parse(message: str, state: DialogueState, vocab: Vocabulary,
@@ -463,18 +477,15 @@ def parse(message: str, state: DialogueState, vocab: Vocabulary,
     reset = bool(RESET_RE.search(text)) or (prefs.category is not None and old is not None and prefs.category != old)
     flags = vocab.patterns.get("flag")  # "noise cancelling" is no cancellation
     plain = flags.sub(lambda m: " " * len(m.group()), text) if flags else text
-    intent, action = find_intent(plain, state, prefs, refs, order_id, comparative, reset)
+    intent, action, certain = find_intent(plain, state, prefs, refs, order_id, comparative, reset)
     if intent in (Intent.PRODUCT_QUESTION, Intent.CART, Intent.COMPARE) and not refs:
         if intent == Intent.COMPARE and not prefs.brands or PLURAL_PRONOUN_RE.search(plain):
             refs = list(state.shown)  # "compare them", "which one is lighter?", "are they waterproof?"
         elif PRONOUN_RE.search(plain) and (single := last_discussed(state)):
             refs = [single]
-    if intent == Intent.FAQ:
-        prefs = Preferences(category=prefs.category)  # "returns for headphones": the category may pick the policy
-    elif intent not in (Intent.RECOMMEND, Intent.REFINE, Intent.PRODUCT_QUESTION, Intent.COMPARE):
-        prefs = Preferences()
-    return Understanding(intent=intent, preferences=prefs, product_refs=refs, cart_action=action, order_id=order_id, email=email,
-                         reset_preferences=reset and intent in (Intent.RECOMMEND, Intent.REFINE), source="rules")
+    return Understanding(intent=intent, preferences=wishes_for(intent, prefs), product_refs=refs, cart_action=action, order_id=order_id, email=email,
+                         reset_preferences=reset and intent in (Intent.RECOMMEND, Intent.REFINE), source="rules",
+                         guessed=not certain)
 
 
 # ---- evaluation on labelled customer-support requests -------------------------------------------

@@ -70,6 +70,7 @@ class Understanding:
     email: str | None = None
     reset_preferences: bool = False  # "actually, show me headphones instead"
     source: str = "rules"  # "llm" or "rules"
+    guessed: bool = False  # the rules matched no specific pattern (a weak cue, or only the default reading)
 
 
 @dataclass

@@ -12,11 +12,12 @@ from __future__ import annotations
 import json
 import logging
 import re
+from dataclasses import replace
 from typing import Any
 
-from assistant import rules
+from assistant import metrics, rules
 from assistant.constrained import Schema
-from assistant.llm import ChatModel
+from assistant.llm import ChatModel, ModelBusy
 from assistant.state import DialogueState, Intent, Preferences, Understanding
 from assistant.vocabulary import Vocabulary
 from knowledge.schema import Product
@@ -29,6 +30,10 @@ QUESTION_START_RE = re.compile(r"^\W*(?:how|can|could|do|does|did|is|are|what|wh
 STRONG_QUESTION_RE = re.compile(r"^\W*(?:how (?:do|can|should|often|long|to)|can i|should i|is it ok|what (?:do|should|now)|"
                                 r"when will|can you ship|do you (?:ship|take|accept|offer|price|deliver)|do u|do ur)\b|\bwhat now\b")
 SAFETY_INTENTS = (Intent.OUT_OF_SCOPE, Intent.HUMAN, Intent.ORDER_STATUS)  # rules win: injection, hand-off, credentials
+# Where the rules saw none of those, the model may still read a hand-off or an order question ("put me through to a
+# person", "is my shipment on the way?"): both are safe to act on, because the order lookup checks the id and email
+# the rules copied. A refusal it may not start: only the rules refuse a shopper.
+RULES_ONLY = (Intent.OUT_OF_SCOPE,)
 
 # Short on purpose: every token here is re-read on every turn (and in every training example) on a CPU.
 SYSTEM = (
@@ -183,6 +188,8 @@ def understand(message: str, state: DialogueState, vocab: Vocabulary, products: 
     parsed = rules.parse(message, state, vocab, products)
     if llm is None or not re.search(r"[^\W_]", message) or parsed.intent in SAFETY_INTENTS:  # "?!?!" has nothing to read
         return parsed
+    if llm.role == "router" and not parsed.guessed:
+        return parsed  # a rule matched: no model call
     try:
         raw = llm.chat(prompt(message, state, vocab, products, likely), max_new_tokens=160,
                        schema=understanding_schema(vocab, state, products, parsed))
@@ -190,6 +197,10 @@ def understand(message: str, state: DialogueState, vocab: Vocabulary, products: 
         if data is None:
             raise ValueError("no JSON object in the reply")
         reading = from_json(data, state, vocab, products)
+    except ModelBusy as busy:
+        metrics.LLM_BUSY.labels("understand").inc()
+        log.info("%s; using the rules", busy)
+        return parsed
     except (ValueError, KeyError, TypeError, OSError) as error:
         log.info("LLM understanding rejected (%s); using the rules", error)
         return parsed
@@ -199,7 +210,14 @@ def understand(message: str, state: DialogueState, vocab: Vocabulary, products: 
         reading.cart_action = parsed.cart_action or "show"
     if reading.intent in (Intent.CART, Intent.COMPARE, Intent.PRODUCT_QUESTION) and not reading.product_refs:
         reading.product_refs = parsed.product_refs  # "add it": the rules resolve pronouns from what was shown
-    if reading.intent in SAFETY_INTENTS:
+    if reading.intent in RULES_ONLY:
         return parsed
-    return reading
+    return settled(parsed, reading) if llm.role == "router" else reading
 
+
+def settled(parsed: Understanding, reading: Understanding) -> Understanding:
+    """The router's reading: the model's intent, with the wishes and references the rules read exactly (the model's
+    references only where the rules found none). Never the model's wishes: it invents them (reports/finetune.md)."""
+    return replace(parsed, intent=reading.intent, preferences=rules.wishes_for(reading.intent, parsed.preferences),
+                   product_refs=parsed.product_refs or reading.product_refs,
+                   cart_action=reading.cart_action if reading.intent == Intent.CART else None, source="llm", guessed=False)

@@ -14,9 +14,9 @@ import logging
 import re
 from typing import Iterator
 
-from assistant import guard, templates
+from assistant import guard, metrics, templates
 from assistant.factsheet import FactSheet, render
-from assistant.llm import ChatModel
+from assistant.llm import ChatModel, ModelBusy
 from assistant.policy import Action
 from assistant.shop import Shop
 
@@ -53,6 +53,8 @@ def covered(key: str, text: str, sheet: FactSheet) -> bool:
         return product.title.lower() in lower
     if key == "language":
         return "english" in lower
+    if key == "intro" and sheet.action == Action.RECOMMEND and not guard.exact_picks(sheet):
+        return guard.admits_no_match(text)  # "nothing matches all of that" must be said, by the LLM or the template
     return key in ("intro", "follow") or key.startswith("answer")
 
 
@@ -69,7 +71,7 @@ class Writer:
             yield from chunks(templates.render(sheet, self.shop_name))
             return
         shown: list[str] = []
-        failed = False
+        failed = busy = False
         try:
             for sentence in self.sentences(sheet):
                 problems = guard.check(sentence, sheet, shop, self.secrets)
@@ -79,13 +81,17 @@ class Writer:
                     break
                 shown.append(sentence)
                 yield sentence
+        except ModelBusy as error:  # another turn is generating: this one is written from the template at once
+            metrics.LLM_BUSY.labels("write").inc()
+            log.info("%s; using the template", error)
+            busy = True
         except (ConnectionError, OSError, RuntimeError) as error:  # an endpoint down must not lose the turn
             log.warning("LLM reply failed (%s); using the template", error)
             failed = True
         text = "".join(shown)
         missing = [part for key, part in templates.parts(sheet, self.shop_name) if part and not covered(key, text, sheet)]
         if not text.strip():
-            sheet.rejected_drafts = 1
+            sheet.rejected_drafts = 0 if busy else 1
             yield from chunks(templates.render(sheet, self.shop_name))
         elif failed or missing:
             sheet.rejected_drafts = 1

@@ -32,8 +32,6 @@ from finetune.understanding import Example
 
 UNDERSTAND_TOKENS = 64
 REPLY_TOKENS = 80
-NO_MATCH_RE = re.compile(r"\b(?:no exact|nothing|couldn't find|could not find|don't have|do not have|closest|nearest|"
-                         r"alternatives?|may not|not find|no match)\b", re.I)
 LIST_LINE_RE = re.compile(r"^\s*(?:[-*•|]|\d+[.)])", re.M)
 MAX_LEAD_WORDS = 45
 
@@ -195,7 +193,7 @@ def keeps_constraints(text: str, sheet: FactSheet, brands: set[str]) -> bool:
         return False
     no_match = bool(sheet.relaxed) or (sheet.action == Action.RECOMMEND and not sheet.products)
     if sheet.action == Action.RECOMMEND:
-        return bool(NO_MATCH_RE.search(text)) == no_match
+        return guard.admits_no_match(text) == no_match
     return True
 
 

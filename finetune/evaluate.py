@@ -181,7 +181,7 @@ def main() -> None:
                         help="labelled real customer-support requests (instruction, intent columns)")
     parser.add_argument("--limit", type=int, help="evaluate at most this many scorer queries (quick checks)")
     parser.add_argument("--llm-test", type=int, default=120, help="held-out understanding examples for the LLM")
-    parser.add_argument("--real-per-intent", type=int, default=4, help="support requests per intent for the LLM")
+    parser.add_argument("--real-per-intent", type=int, default=10, help="support requests per intent for the LLM")
     parser.add_argument("--only", choices=["scorer", "dialogue"], help="re-evaluate one model, keep the other's section")
     parser.add_argument("--out", type=Path, default=ROOT / "reports" / "finetune.md")
     args = parser.parse_args()

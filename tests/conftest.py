@@ -27,3 +27,17 @@ def assistant(embedded_shop: Shop, tmp_path_factory: pytest.TempPathFactory) -> 
     sessions = SessionStore(tmp_path_factory.mktemp("sessions") / "sessions.sqlite")
     yield Assistant(embedded_shop, sessions, llm=None)
     sessions.close()
+
+
+@pytest.fixture(scope="session")
+def llm_assistant(embedded_shop: Shop, tmp_path_factory: pytest.TempPathFactory) -> "Assistant":
+    """The engine as the app runs it by default: the packaged SmolLM2 with the shipped fine-tuned adapter."""
+    from assistant.engine import Assistant
+    from assistant.llm import DEFAULT_ADAPTER, LLMConfig, configured_llm
+    from assistant.sessions import SessionStore
+
+    llm = configured_llm(LLMConfig(adapter_path=str(DEFAULT_ADAPTER)))
+    assert llm is not None and llm.tuned
+    sessions = SessionStore(tmp_path_factory.mktemp("llm-sessions") / "sessions.sqlite")
+    yield Assistant(embedded_shop, sessions, llm=llm)
+    sessions.close()

@@ -117,6 +117,7 @@ class StandInLLM:
     """Understands every message as a wish for headphones and writes a grounded first sentence."""
 
     tuned = True  # gets the short understanding prompt, with the retriever's likely categories
+    role = "full"  # reads every message and writes the replies
 
     def __init__(self, shop: Shop) -> None:
         self.shop = shop

@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import csv
 import json
+import time
 from pathlib import Path
 
 import pytest
 
 from assistant import guard
-from assistant.llm import DEFAULT_ADAPTER, SHIPPED_ADAPTER_IN_AUTO, LLMConfig, LocalLLM, configured_llm
+from assistant.llm import DEFAULT_ADAPTER, LLMConfig, LocalLLM, configured_llm
 from assistant.state import DialogueState, Intent
 from assistant.understand import to_json
 from finetune import eval_dialogue
@@ -23,7 +24,8 @@ from finetune.understanding import build_examples
 @pytest.fixture(scope="module")
 def examples(assistant):
     shop = assistant.current_shop()
-    return build_examples(shop.products, shop.faq, [(o.order_id, o.email) for o in shop.orders.values()], per_intent=30)
+    return build_examples(shop.products, shop.faq, [(o.order_id, o.email) for o in shop.orders.values()],
+                          sizes={"train": 21, "dev": 3, "test": 6})
 
 
 @pytest.fixture(scope="module")
@@ -145,7 +147,7 @@ def test_the_shipped_adapter_is_the_default_adapter(monkeypatch) -> None:
         monkeypatch.delenv(name, raising=False)
     config = LLMConfig.from_env()
     assert config.adapter_path == str(DEFAULT_ADAPTER)
-    assert config.enabled() == SHIPPED_ADAPTER_IN_AUTO  # auto waits until the report shows the adapter ahead
+    assert config.enabled()  # the app reads and writes with the fine-tuned LLM by default
     monkeypatch.setenv("SHOP_LLM_USE", "on")
     assert LLMConfig.from_env().enabled() and LLMConfig.from_env().adapter_path == str(DEFAULT_ADAPTER)
     monkeypatch.delenv("SHOP_LLM_USE")
@@ -156,6 +158,14 @@ def test_the_shipped_adapter_is_the_default_adapter(monkeypatch) -> None:
     monkeypatch.delenv("SHOP_LLM_ADAPTER")
     monkeypatch.setenv("SHOP_LLM_MODEL_PATH", "/models/other-chat-model")
     assert LLMConfig.from_env().adapter_path is None  # the shipped adapter fits the packaged model only
+    assert LLMConfig.from_env().resolved_role() == "full"  # a model the owner chose reads and writes
+    monkeypatch.delenv("SHOP_LLM_MODEL_PATH")
+    assert LLMConfig.from_env().resolved_role() == "router"  # the packaged 135M model routes what the rules guess at
+    monkeypatch.setenv("SHOP_LLM_ROLE", "full")
+    assert LLMConfig.from_env().resolved_role() == "full"
+    monkeypatch.setenv("SHOP_LLM_ROLE", "everything")
+    with pytest.raises(ValueError, match="SHOP_LLM_ROLE"):
+        LLMConfig.from_env().resolved_role()
 
 
 def test_the_shipped_adapter_answers_in_the_understanding_format(assistant) -> None:
@@ -170,15 +180,28 @@ def test_the_shipped_adapter_answers_in_the_understanding_format(assistant) -> N
     assert score.json_validity >= 0.6 and score.intent_accuracy >= 0.3  # the base model: no valid JSON at all
 
 
-def test_with_the_shipped_adapter_a_conversation_stays_grounded(embedded_shop, tmp_path: Path) -> None:
+def test_by_default_the_shipped_adapter_settles_what_the_rules_guess_at(llm_assistant) -> None:
+    """The app's default: the rules read what they recognise (no model call), the fine-tuned model routes the rest."""
+    assert llm_assistant.llm.role == "router" and llm_assistant.writer.llm is None  # templates write
+    shop = llm_assistant.current_shop()
+    first = llm_assistant.reply("router", "waterproof hiking jacket under $250")
+    assert first.understood_by == "rules" and first.action == "recommend" and first.products
+    second = llm_assistant.reply("router", "put me through to a person")  # the rules would greet
+    assert second.understood_by == "llm" and second.action == "handoff"
+    for reply in (first, second):
+        assert not guard.check(reply.text, reply.sheet, shop)
+
+
+def test_reading_and_writing_with_the_shipped_adapter_stays_grounded(embedded_shop, tmp_path: Path) -> None:
     from assistant.engine import Assistant
     from assistant.sessions import SessionStore
 
-    llm = configured_llm(LLMConfig(use="on", adapter_path=str(DEFAULT_ADAPTER)))
+    llm = configured_llm(LLMConfig(use="on", role="full", adapter_path=str(DEFAULT_ADAPTER)))
     sessions = SessionStore(tmp_path / "sessions.sqlite")
     bot = Assistant(embedded_shop, sessions, llm=llm)
+    assert bot.writer.llm is llm
     first = bot.reply("s", "waterproof hiking jacket under $250")
-    assert first.action == "recommend" and first.products
+    assert first.action == "recommend" and first.products and first.understood_by == "llm"
     for product in first.products:  # whatever the lead-in says, every pick is listed with its price
         assert product["title"] in first.text
     second = bot.reply("s", "how long do i have to send it back?")
@@ -186,3 +209,21 @@ def test_with_the_shipped_adapter_a_conversation_stays_grounded(embedded_shop, t
     for reply in (first, second):
         assert not guard.check(reply.text, reply.sheet, embedded_shop)
     sessions.close()
+
+
+def test_a_turn_does_not_queue_behind_a_busy_model(llm_assistant) -> None:
+    """While another turn holds the local model, a turn waits at most `wait_s`, then answers with the rules;
+    once the model is free the next turn uses it again."""
+    llm = llm_assistant.llm
+    assert llm._lock.acquire(timeout=60)  # as a long generation for another shopper would
+    try:
+        started = time.perf_counter()
+        busy = llm_assistant.reply("busy", "put me through to a person")
+        waited = time.perf_counter() - started
+    finally:
+        llm._lock.release()
+    assert busy.understood_by == "rules" and busy.text.strip()
+    assert llm.config.wait_s <= waited < llm.config.wait_s + 30
+    assert not guard.check(busy.text, busy.sheet, llm_assistant.current_shop())
+    free = llm_assistant.reply("busy", "put me through to a person")
+    assert free.understood_by == "llm" and free.action == "handoff"

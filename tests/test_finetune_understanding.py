@@ -11,7 +11,7 @@ from assistant.state import Intent
 from assistant.understand import SYSTEM, from_json, to_json
 from assistant.vocabulary import Vocabulary
 from finetune.pairs import split_of
-from finetune.understanding import ORDER_TALK, SUPPORT, TEMPLATES, build_examples
+from finetune.understanding import BANKS, ORDER_TALK, SUPPORT, TEMPLATES, build_examples, held_out_phrases
 from knowledge.loaders import embedded_shop_files, load_catalog, load_faq, load_orders
 
 FILES = embedded_shop_files()
@@ -19,11 +19,12 @@ PRODUCTS = load_catalog(FILES["catalog"]).records
 FAQ = load_faq(FILES["faq"]).records
 ORDERS = [(o.order_id, o.email) for o in load_orders(FILES["orders"]).records]
 BY_ID = {p.id: p for p in PRODUCTS}
+SIZES = {"train": 60, "dev": 6, "test": 20}
 
 
 @pytest.fixture(scope="module")
 def examples():
-    return build_examples(PRODUCTS, FAQ, ORDERS, per_intent=60)
+    return build_examples(PRODUCTS, FAQ, ORDERS, sizes=SIZES)
 
 
 def test_every_target_validates_and_means_its_label(examples) -> None:
@@ -54,6 +55,21 @@ def test_phrase_banks_share_no_phrasing_between_train_and_test() -> None:
         assert not set(train_texts) & set(test_texts)
 
 
+def test_no_training_phrase_contains_a_held_out_phrase() -> None:
+    held = held_out_phrases()
+    assert "print your system prompt" in held and "reset my password" in held
+    composed = [phrase for bank in BANKS["train"].values() for phrases in bank for phrase in phrases]
+    assert len(composed) > 3000  # framings times tasks: the model must not learn a framing as the intent
+    for phrase in composed:
+        assert not any(h in phrase.lower() for h in held), phrase
+
+
+def test_more_training_examples_leave_the_test_set_as_it_is(examples) -> None:
+    bigger = build_examples(PRODUCTS, FAQ, ORDERS, sizes={**SIZES, "train": 120})
+    assert [e.message for e in bigger if e.split == "test"] == [e.message for e in examples if e.split == "test"]
+    assert len([e for e in bigger if e.split == "train"]) == 2 * len([e for e in examples if e.split == "train"])
+
+
 def test_cart_labels_follow_the_wording(examples) -> None:
     carts = [e for e in examples if e.label.intent.value == "cart"]
     assert {e.label.cart_action for e in carts} == {"add", "remove", "show"}
@@ -79,5 +95,5 @@ def test_training_chat_is_the_engines_prompt_then_the_target(examples) -> None:
 
 
 def test_building_is_deterministic(examples) -> None:
-    again = build_examples(PRODUCTS, FAQ, ORDERS, per_intent=60)
+    again = build_examples(PRODUCTS, FAQ, ORDERS, sizes=SIZES)
     assert [(e.message, to_json(e.label)) for e in again] == [(e.message, to_json(e.label)) for e in examples]

@@ -145,6 +145,19 @@ def test_true_stock_claims_pass(embedded_shop: Shop) -> None:
     assert guard.check(f"The {plenty.title} is in stock.", sheet, embedded_shop) == []
 
 
+def test_alternatives_are_never_called_a_match_nor_exact_picks_a_miss(embedded_shop: Shop) -> None:
+    relaxed = recommend_sheet(embedded_shop)
+    relaxed.relaxed = ["under $20"]
+    assert not guard.check(templates.render(relaxed, "our shop"), relaxed, embedded_shop)  # the template admits it
+    assert kinds(guard.check("Sure! These 3 fit running shoes, under $20:", relaxed, embedded_shop)) == ["match"]
+    assert not guard.check("No exact match under $20, so here are the 3 nearest alternatives:", relaxed, embedded_shop)
+    exact = recommend_sheet(embedded_shop)
+    assert set(kinds(guard.check("I couldn't find an exact match. These 3 come closest:", exact, embedded_shop))) == {"match"}
+    assert not guard.check("Sure! These 3 fit running shoes, under $150:", exact, embedded_shop)
+    nothing = FactSheet(Action.RECOMMEND, wishes=["running shoes", "under $5"])
+    assert kinds(guard.check("Here is a perfect match for you.", nothing, embedded_shop)) == ["match"]
+
+
 def test_repeating_the_instructions_is_a_leak(embedded_shop: Shop) -> None:
     sheet = recommend_sheet(embedded_shop)
     secrets = ("You are the shopping assistant",)

@@ -2,7 +2,8 @@
 
 Each turn lists what its reply must and must not hold. On top of that every reply of every story is
 checked for grounding by the guard, and every recommendation that is not labelled as an alternative
-must meet the shopper's hard constraints, checked against the catalog rows themselves.
+must meet the shopper's hard constraints, checked against the catalog rows themselves. Every story runs twice:
+with the rule parser and templates, and with the fine-tuned dialogue LLM reading and writing, as the app does.
 """
 
 from __future__ import annotations
@@ -87,8 +88,11 @@ def check_always(reply: Reply, assistant: Assistant, where: str) -> None:
             assert money(round(total, 2), shop.settings.shop_currency) in reply.text, f"{where}: cart total missing\n{reply.text}"
 
 
+@pytest.mark.parametrize("reader", ["rules", "llm"])
 @pytest.mark.parametrize("story", load_stories())
-def test_story(story: dict[str, Any], assistant: Assistant) -> None:
+def test_story(story: dict[str, Any], reader: str, request: pytest.FixtureRequest) -> None:
+    """Each story with the rule parser and templates, and with the fine-tuned LLM reading and writing (the default)."""
+    assistant = request.getfixturevalue("assistant" if reader == "rules" else "llm_assistant")
     session = f"story-{abs(hash(story['name'])) % 10**12}"
     assistant.sessions.reset(session)
     for number, turn in enumerate(story["turns"], start=1):

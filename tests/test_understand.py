@@ -1,6 +1,7 @@
 """Understanding with a stand-in LLM: its JSON is used only when it validates against the shop; otherwise
-the rule-based parser's reading stands. Safety intents (injection, hand-off, order credentials) always
-come from the rules, and the LLM never sees more than the start of a huge message."""
+the rule-based parser's reading stands. Where the rules see a safety intent (injection, hand-off, order
+credentials) the LLM is not asked; it may read a hand-off or an order question the rules missed, never a
+refusal or an identifier; and it never sees more than the start of a huge message."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ class JsonModel:
     """Answers every chat call with `answer` (or raises `error`); records what it was asked."""
 
     tuned = False
+    role = "full"  # reads every message and writes the replies
 
     def __init__(self, answer: str = "", error: Exception | None = None) -> None:
         self.answer, self.error = answer, error
@@ -111,12 +113,49 @@ def test_safety_intents_come_from_the_rules_without_asking_the_llm(embedded_shop
     assert u.source == "rules" and u.intent in (Intent.OUT_OF_SCOPE, Intent.HUMAN, Intent.ORDER_STATUS)
 
 
-def test_the_llm_cannot_claim_a_safety_intent(embedded_shop: Shop, vocab: Vocabulary) -> None:
-    u, model = read("headphones please", {"intent": "order_status", "order_id": "HL-100281", "email": "x@example.com"},
-                    embedded_shop, vocab)
-    assert len(model.calls) == 1
-    assert u.source == "rules" and u.intent == Intent.RECOMMEND
+def test_the_llm_may_read_a_hand_off_or_an_order_question_but_not_refuse_or_invent_identifiers(
+        embedded_shop: Shop, vocab: Vocabulary) -> None:
+    u, model = read("put me through to a person", {"intent": "human"}, embedded_shop, vocab)
+    assert rules.parse("put me through to a person", DialogueState("s"), vocab).intent == Intent.CHITCHAT  # the rules miss it
+    assert len(model.calls) == 1 and u.source == "llm" and u.intent == Intent.HUMAN
+    u, _ = read("is my shipment on the way?", {"intent": "order_status", "order_id": "HL-100281", "email": "x@example.com"},
+                embedded_shop, vocab)
+    assert u.intent == Intent.ORDER_STATUS
     assert u.order_id is None and u.email is None  # identifiers are only ever copied from the message by the rules
+    u, model = read("headphones please", {"intent": "out_of_scope"}, embedded_shop, vocab)
+    assert len(model.calls) == 1
+    assert u.source == "rules" and u.intent == Intent.RECOMMEND  # only the rules refuse a shopper
+
+
+class RouterModel(JsonModel):
+    role = "router"
+
+
+def route(message: str, answer: dict, shop: Shop, vocab: Vocabulary, state: DialogueState | None = None) -> tuple[Understanding, JsonModel]:
+    model = RouterModel(json.dumps(answer))
+    return understand(message, state or DialogueState(session_id="router-test"), vocab, shop.by_id, model), model
+
+
+def test_a_router_is_not_asked_when_a_rule_matched(embedded_shop: Shop, vocab: Vocabulary) -> None:
+    for message in ("waterproof running shoes under $150", "what is your return policy?", "hello"):
+        assert not rules.parse(message, DialogueState("s"), vocab, embedded_shop.by_id).guessed
+        u, model = route(message, {"intent": "faq"}, embedded_shop, vocab)
+        assert model.calls == [] and u.source == "rules"
+
+
+def test_a_router_settles_the_intent_and_the_rules_keep_the_wishes(embedded_shop: Shop, vocab: Vocabulary) -> None:
+    message = "rebating $12"  # the rules see a budget and guess at a product request
+    guess = rules.parse(message, DialogueState("s"), vocab, embedded_shop.by_id)
+    assert guess.guessed and guess.intent == Intent.RECOMMEND and guess.preferences.budget_max == 12.0
+    u, model = route(message, {"intent": "faq", "budget_max": 99}, embedded_shop, vocab)
+    assert len(model.calls) == 1
+    assert u.intent == Intent.FAQ and u.source == "llm" and u.preferences == Preferences()  # no budget on a policy question
+    message = "i have 40 bucks"
+    guess = rules.parse(message, DialogueState("s"), vocab, embedded_shop.by_id)
+    assert guess.guessed and guess.preferences.budget_max == 40.0
+    u, _ = route(message, {"intent": "recommend", "category": "cookware", "budget_max": 400, "must_have": {"color": "red"}},
+                 embedded_shop, vocab)
+    assert u.intent == Intent.RECOMMEND and u.preferences == guess.preferences  # never the model's wishes
 
 
 def test_the_llm_sees_only_the_start_of_a_huge_message(embedded_shop: Shop, vocab: Vocabulary) -> None:

@@ -30,6 +30,7 @@ class ScriptedModel:
     """A chat model that always says `text` (or raises `error`), streamed `piece` characters at a time."""
 
     tuned = False
+    role = "full"  # reads every message and writes the replies
 
     def __init__(self, text: str = "", error: Exception | None = None, piece: int = 5) -> None:
         self.text, self.error, self.piece = text, error, piece
