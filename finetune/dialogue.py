@@ -266,8 +266,10 @@ def write_card(out: Path, config: DialogueTrainConfig, metrics: dict) -> None:
     (out / "README.md").write_text(f"""# Dialogue LLM adapter
 
 A LoRA adapter (r={config.lora_r}, alpha={config.lora_alpha}, on {', '.join(config.target_modules)} of
-{layers}) for {config.base_model or PACKAGED_BASE}. It is the default adapter of `assistant/llm.py`
-(see the README for when the app turns it on).
+{layers}) for {config.base_model or PACKAGED_BASE}. It is the default adapter of `assistant/llm.py`:
+with the packaged model the app uses it as a router (`SHOP_LLM_ROLE=router`), settling the intent of
+the messages the rule parser can only guess at; `SHOP_LLM_ROLE=full` lets it read every message and
+write the replies' openings (see the README).
 
 It does two jobs with the engine's own prompts:
 - **understanding**: shopper message + dialogue state -> compact JSON (intent and wishes), validated
@@ -282,8 +284,11 @@ It does two jobs with the engine's own prompts:
 - **Training**: {metrics['steps']} steps, {metrics['trained_tokens']} tokens, {metrics['train_seconds']} s on
   {metrics['device']} ({metrics['tokens_per_second']} tokens/s), peak memory {metrics['peak_rss_mb']} MB; loss
   {metrics['first_loss']} -> {metrics['final_loss']}. Full config in `training.json`.
-- **Evaluation**: `reports/finetune.md` (held-out synthetic test and real customer-support phrasing).
-- **Reproduce**: `python -m finetune.dialogue`, then `python -m finetune.evaluate`.
+- **Evaluation**: `reports/finetune.md` (held-out synthetic test, real customer-support phrasing, and the
+  reading in the app: rules alone, rules + this router, this model alone).
+- **Reproduce**: `python -m finetune.dialogue`, then `python -m finetune.evaluate`. Not bit for bit: the
+  retriever's approximate index differs between builds, which changes the likely categories in about 3%
+  of the prompts, so the figures of a retrained adapter vary a little.
 """)
 
 

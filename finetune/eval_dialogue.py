@@ -24,8 +24,8 @@ from assistant.policy import Action
 from assistant.reasons import money
 from assistant.retriever import likely_categories
 from assistant.shop import Shop
-from assistant.state import DialogueState, Intent
-from assistant.understand import first_json_object, from_json, prompt, to_json, understanding_schema
+from assistant.state import DialogueState, Intent, Understanding
+from assistant.understand import first_json_object, from_json, prompt, to_json, understand, understanding_schema
 from assistant.vocabulary import Vocabulary
 from finetune.replies import ReplyExample
 from finetune.understanding import Example
@@ -218,3 +218,78 @@ def score_replies(texts: list[str], replies: list[ReplyExample], shop: Shop, sho
         if len(score.samples) < 6 and example.situation not in {s.split(":", 1)[0] for s in score.samples}:
             score.samples.append(f"{example.situation}: {text[:160]!r}")
     return score
+
+
+# ---- the reading in the app: rules alone, rules + the fine-tuned router, the LLM alone ----------------------------
+
+@dataclass
+class WishScore:
+    """Readings of labelled product queries (knowledge/eval) against their labels."""
+
+    total: int = 0
+    category_labelled: int = 0
+    category_right: int = 0
+    budget_labelled: int = 0
+    budget_right: int = 0
+    invented: int = 0  # a budget, feature or brand the query's label does not have
+
+    @property
+    def category_accuracy(self) -> float:
+        return self.category_right / max(1, self.category_labelled)
+
+    @property
+    def budget_accuracy(self) -> float:
+        return self.budget_right / max(1, self.budget_labelled)
+
+    @property
+    def invented_rate(self) -> float:
+        return self.invented / max(1, self.total)
+
+
+def invented_wish(reading: Understanding, relevant: dict[str, Any]) -> bool:
+    p = reading.preferences
+    labelled = set(relevant.get("attributes", {}))
+    brands = {b.lower() for b in relevant.get("brands", []) + relevant.get("exclude_brands", [])}
+    return ((p.budget_max is not None and "max_price" not in relevant) or bool(set(p.must_have) - labelled)
+            or bool(set(p.excluded) - labelled) or any(b.lower() not in brands for b in p.brands + p.avoid_brands))
+
+
+def score_wishes(readings: list[Understanding | None], rows: list[dict[str, Any]]) -> WishScore:
+    """Category and budget read right, and readings that add a wish the shopper never stated (a model's invention)."""
+    score = WishScore()
+    for reading, row in zip(readings, rows):
+        relevant = row["relevant"]
+        score.total += 1
+        prefs = reading.preferences if reading else None
+        if relevant.get("categories"):
+            score.category_labelled += 1
+            score.category_right += bool(prefs and prefs.category in relevant["categories"])
+        if "max_price" in relevant:
+            score.budget_labelled += 1
+            score.budget_right += bool(prefs and prefs.budget_max == float(relevant["max_price"]))
+        score.invented += bool(reading and invented_wish(reading, relevant))
+    return score
+
+
+def llm_readings(texts: list[str], messages: list[tuple[str, DialogueState]], vocab: Vocabulary, shop: Shop) -> list[Understanding | None]:
+    """The LLM's own readings (SHOP_LLM_ROLE=full), None where its JSON does not validate."""
+    readings: list[Understanding | None] = []
+    for text, (_, state) in zip(texts, messages):
+        data = first_json_object(text)
+        try:
+            readings.append(from_json(data, state, vocab, shop.by_id) if data else None)
+        except (ValueError, KeyError, TypeError):
+            readings.append(None)
+    return readings
+
+
+def app_readings(messages: list[tuple[str, DialogueState]], vocab: Vocabulary, shop: Shop, llm: Any | None) -> tuple[list[Understanding], float]:
+    """What the engine's `understand` reads with `llm` (None: the rules alone), and the mean seconds per message."""
+    start = time.perf_counter()
+    readings = [understand(message, state, vocab, shop.by_id, llm, likely_categories(shop, message) if llm else None)
+                for message, state in messages]
+    return readings, (time.perf_counter() - start) / max(1, len(messages))
+
+
+def intent_accuracy(readings: list[Understanding | None], wanted: list[Intent]) -> float:
+    return sum(r is not None and r.intent == w for r, w in zip(readings, wanted)) / max(1, len(wanted))

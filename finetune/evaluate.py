@@ -36,6 +36,7 @@ from finetune.scorer import DEFAULT_OUT as SCORER_OUT
 from finetune.scorer import ScorerTrainConfig, load_embedded_products
 
 ROOT = Path(__file__).resolve().parents[1]
+QUERIES = ROOT / "knowledge" / "eval" / "retrieval_queries.jsonl"
 
 
 def scorer_section(adapter: Path, limit: int | None) -> list[str]:
@@ -114,6 +115,7 @@ def dialogue_section(adapter: Path, support_csv: Path | None, test_size: int, re
             "speed": speed(llm, understanding_chats[:8], schemas[:8]),
         }
     base, tuned = results["base"], results["fine-tuned"]
+    in_app = app_section(llm, tests, rows, vocab, shop)
 
     def row(metric: str, get, goal: str = "") -> str:
         return f"| {metric} | {get(base):.3f} | {get(tuned):.3f} | {goal} |"
@@ -148,6 +150,7 @@ def dialogue_section(adapter: Path, support_csv: Path | None, test_size: int, re
               "wish; *format*: a lead-in of at most "
               f"{eval_dialogue.MAX_LEAD_WORDS} words, no list or table lines, and the sheet's question when it has one "
               "(product lines, prices and policy text are appended from the sheet by the templates).", ""]
+    lines += in_app
     lines += ["Fine-tuned misses (understanding):", ""] + [f"- {m}" for m in tuned["understanding"].misses] + [""]
     lines += ["Sample replies, base:", ""] + [f"- {m}" for m in base["replies"].samples] + [""]
     lines += ["Sample replies, fine-tuned:", ""] + [f"- {m}" for m in tuned["replies"].samples] + [""]
@@ -158,6 +161,51 @@ def dialogue_section(adapter: Path, support_csv: Path | None, test_size: int, re
                   f"({metrics['tokens_per_second']} tokens/s), peak memory {metrics['peak_rss_mb']} MB; loss "
                   f"{metrics['first_loss']} -> {metrics['final_loss']}. Config in `{relative(adapter)}/training.json`.", ""]
     lines += [f"Peak memory of this evaluation: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB.", ""]
+    return lines
+
+
+def app_section(llm: LocalLLM, tests: list, rows: list[dict[str, str]], vocab, shop) -> list[str]:
+    """Who reads a message in the app, compared on the same messages: the rules alone (SHOP_LLM_USE=off), the rules
+    with the fine-tuned model settling what they guess at (the default, SHOP_LLM_ROLE=router), and the fine-tuned
+    model's own reading (SHOP_LLM_ROLE=full). The labelled product queries are hand-written, not templated."""
+    llm.role = "router"  # understand() routes; the "alone" row reads the model's own JSON
+    queries = [json.loads(line) for line in QUERIES.read_text(encoding="utf-8").splitlines() if line.strip()]
+    queries = [q for q in queries if q["kind"] == "product"]
+    sets = {"held-out": ([(e.message, e.state) for e in tests], [e.label.intent for e in tests]),
+            "real": ([(r["instruction"], DialogueState("eval")) for r in rows], [eval_dialogue.expected_intent(r["intent"]) for r in rows]),
+            "queries": ([(q["query"], DialogueState("eval")) for q in queries], None)}
+    readers: dict[str, dict[str, tuple[list, float]]] = {"rules alone": {}, "rules + fine-tuned router (default)": {},
+                                                          "fine-tuned LLM alone (`SHOP_LLM_ROLE=full`)": {}}
+    for name, (messages, _) in sets.items():
+        if not messages:
+            continue
+        print(f"reading the {name} messages as the app does...", flush=True)
+        readers["rules alone"][name] = eval_dialogue.app_readings(messages, vocab, shop, None)
+        readers["rules + fine-tuned router (default)"][name] = eval_dialogue.app_readings(messages, vocab, shop, llm)
+        chats = eval_dialogue.understanding_prompts(messages, vocab, shop, tuned=True)
+        generated = eval_dialogue.generate(llm, chats, eval_dialogue.UNDERSTAND_TOKENS,
+                                           schemas=eval_dialogue.understanding_schemas(messages, vocab, shop))
+        readers["fine-tuned LLM alone (`SHOP_LLM_ROLE=full`)"][name] = (
+            eval_dialogue.llm_readings(generated.texts, messages, vocab, shop), generated.seconds / len(messages))
+    lines = ["### In the app: who reads the message", "",
+             f"The same messages read three ways. *Held-out* and *real* as above (intent); *product queries*: the "
+             f"{len(queries)} hand-written, labelled product requests of `knowledge/eval/retrieval_queries.jsonl` (not "
+             "templated like the training data): category and budget read as labelled, and readings that add a budget, "
+             "feature or brand the label does not have.", "",
+             "| Reader | held-out intent | real routing | queries: category | queries: budget | queries: invented wish | s / message |",
+             "|---|---|---|---|---|---|---|"]
+    for reader, done in readers.items():
+        cells = []
+        for name in ("held-out", "real"):
+            readings = done.get(name, ([], 0.0))[0]
+            cells.append(f"{eval_dialogue.intent_accuracy(readings, sets[name][1]):.3f}" if readings else "n/a")
+        wishes = eval_dialogue.score_wishes(done["queries"][0], queries)
+        seconds = sum(t for _, t in done.values()) / len(done)
+        cells += [f"{wishes.category_accuracy:.3f}", f"{wishes.budget_accuracy:.3f}", f"{wishes.invented_rate:.3f}",
+                  f"{seconds:.2f}"]
+        lines.append(f"| {reader} | " + " | ".join(cells) + " |")
+    lines += ["", "The router asks the model only when no rule matched (`rules.parse` marks such a reading as guessed) "
+              "and takes only its intent: the wishes stay the rules' exact reading of the shop's vocabulary.", ""]
     return lines
 
 

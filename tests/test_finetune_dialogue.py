@@ -79,6 +79,17 @@ def test_understanding_scores_count_invalid_json_and_wrong_slots(assistant, exam
     assert wrong.json_validity == 1.0 and wrong.intent_accuracy == 0.0
 
 
+def test_the_wish_metrics_catch_invented_wishes() -> None:
+    from assistant.state import Preferences, Understanding
+
+    rows = [{"relevant": {"categories": ["laptops"], "max_price": 1500, "attributes": {"ram_gb": {"min": 16}}}}] * 3
+    exact = Understanding(Intent.RECOMMEND, Preferences(category="laptops", budget_max=1500.0, must_have={"ram_gb": {"min": 16}}))
+    invented = Understanding(Intent.RECOMMEND, Preferences(category="laptops", budget_max=16.0, must_have={"gpu": True}))
+    score = eval_dialogue.score_wishes([exact, invented, None], rows)
+    assert (score.category_accuracy, score.budget_accuracy, score.invented_rate) == (2 / 3, 1 / 3, 1 / 3)
+    assert eval_dialogue.invented_wish(Understanding(Intent.RECOMMEND, Preferences(brands=["Kestrel"])), rows[0]["relevant"])
+
+
 def test_slots_read_positions_as_the_products_shown() -> None:
     state = DialogueState("t", shown=["A-1", "B-2", "C-3"])
     assert eval_dialogue.slots({"intent": "compare", "refs": [1, 3]}, state) == eval_dialogue.slots(

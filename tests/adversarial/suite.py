@@ -8,7 +8,7 @@ assistant's own instructions, another shopper's cart, email or session id, marku
 message, a planted code. Then the case's own `expect`: refused as which kind, which action, words
 it must hold or `never` hold, an empty cart, the HTTP status.
 
-    python -m tests.adversarial.suite [--llm off,on] [--out reports/adversarial.md]
+    python -m tests.adversarial.suite [--llm off,auto,full] [--out reports/adversarial.md]
 
 prints the table and writes the report; tests/adversarial/test_adversarial.py runs the same cases
 under pytest (rules and templates, the shipped default).
@@ -143,9 +143,14 @@ def build_target(work: Path, default_shop: Shop | None = None, llm_use: str = "o
 
 
 def _forced(use: str) -> LLMConfig:
+    """off: rules and templates; full: the dialogue LLM reads every message and writes replies."""
     config = LLMConfig.from_env()
-    config.use = use
+    config.use, config.role = ("off", config.role) if use == "off" else ("on", "full")
     return config
+
+
+WHO = {"off": "rules and templates, no LLM", "auto": "the shipped default: the rules, with the fine-tuned LLM as router",
+       "full": "the dialogue LLM reads every message and writes replies"}
 
 
 # ---- checks ---------------------------------------------------------------------------------------
@@ -257,8 +262,7 @@ def section(results: list[tuple[Case, list[str]]], llm_use: str, seconds: float)
         by_category.setdefault(case.category, Counter())["failed" if problems else "passed"] += 1
     rows = [f"| {name} | {c['passed'] + c['failed']} | {c['passed']} | {c['failed']} |" for name, c in sorted(by_category.items())]
     failed = [(case, problems) for case, problems in results if problems]
-    who = "rules and templates, the shipped default" if llm_use == "off" else "the dialogue LLM reads messages and writes replies"
-    lines = [f"## Dialogue LLM {llm_use} ({who}): {len(failed)} failed of {len(results)}, {seconds:.0f} s", "",
+    lines = [f"## LLM {llm_use} ({WHO[llm_use]}): {len(failed)} failed of {len(results)}, {seconds:.0f} s", "",
              "| category | tried | passed | failed |", "|---|---:|---:|---:|", *rows,
              f"| **all** | {len(results)} | {len(results) - len(failed)} | {len(failed)} |", ""]
     if failed:
@@ -281,7 +285,7 @@ def run_all(cases: list[Case], llm_use: str) -> tuple[list[tuple[Case, list[str]
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Run the adversarial suite and write its report.")
-    parser.add_argument("--llm", default="off", help="comma-separated: off (rules and templates), on (the dialogue LLM), auto")
+    parser.add_argument("--llm", default="off,auto,full", help="comma-separated: " + "; ".join(f"{k}: {v}" for k, v in WHO.items()))
     parser.add_argument("--out", default=str(ROOT / "reports" / "adversarial.md"))
     args = parser.parse_args(argv)
     cases = load_cases()
@@ -294,8 +298,8 @@ def main(argv: list[str] | None = None) -> int:
              "words it must or must not hold, HTTP status).", ""]
     failures = 0
     for use in [u.strip() for u in args.llm.split(",") if u.strip()]:
-        if use not in ("off", "on", "auto"):
-            parser.error(f"--llm takes off, on or auto, not {use!r}")
+        if use not in WHO:
+            parser.error(f"--llm takes {', '.join(WHO)}, not {use!r}")
         results, seconds = run_all(cases, use)
         failures += sum(1 for _, problems in results if problems)
         lines += section(results, use, seconds)

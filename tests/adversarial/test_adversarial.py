@@ -1,5 +1,6 @@
-"""The adversarial suite (cases in tests/adversarial/*.yaml, checks in suite.py) under pytest, on the shipped default:
-rules and templates. `python -m tests.adversarial.suite` runs the same cases and writes reports/adversarial.md."""
+"""The adversarial suite (cases in tests/adversarial/*.yaml, checks in suite.py) under pytest, with rules and templates
+alone and with the shipped default (the rules, with the fine-tuned LLM as router). `python -m tests.adversarial.suite`
+runs the same cases, and the LLM reading and writing too, and writes reports/adversarial.md."""
 
 from __future__ import annotations
 
@@ -14,9 +15,9 @@ from tests.adversarial.suite import Case, Target, build_target, load_cases, run_
 CASES = load_cases()
 
 
-@pytest.fixture(scope="module")
-def target(embedded_shop: Shop, tmp_path_factory: pytest.TempPathFactory) -> Target:
-    built = build_target(Path(tmp_path_factory.mktemp("adversarial")), embedded_shop, llm_use="off")
+@pytest.fixture(scope="module", params=["off", "auto"])
+def target(request: pytest.FixtureRequest, embedded_shop: Shop, tmp_path_factory: pytest.TempPathFactory) -> Target:
+    built = build_target(Path(tmp_path_factory.mktemp("adversarial")), embedded_shop, llm_use=request.param)
     yield built
     built.client.close()
 
