@@ -249,7 +249,7 @@ class Assistant:
         if not message.strip():
             return FactSheet(Action.EMPTY), Understanding(Intent.CHITCHAT)
         vocab = self.vocabulary(shop)
-        likely = likely_categories(shop, message) if self.llm is not None and self.llm.tuned else None
+        likely = (lambda: likely_categories(shop, message)) if self.llm is not None and self.llm.tuned else None
         u = understand(message, state, vocab, shop.by_id, self.llm, likely)
         bar = POLICY_SIMILARITY.get(u.intent, POLICY_SIMILARITY_DEFAULT)
         identifiers = bool(u.email or u.order_id)  # a message carrying an order id or email is about an order

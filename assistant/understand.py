@@ -13,7 +13,7 @@ import json
 import logging
 import re
 from dataclasses import replace
-from typing import Any
+from typing import Any, Callable
 
 from assistant import metrics, rules
 from assistant.constrained import Schema
@@ -183,15 +183,15 @@ def maybe_policy_question(message: str, parsed: Understanding, state: DialogueSt
 
 
 def understand(message: str, state: DialogueState, vocab: Vocabulary, products: dict[str, Product],
-               llm: ChatModel | None = None, likely: list[str] | None = None) -> Understanding:
-    """`likely`: the nearest categories, given for a fine-tuned LLM (see `prompt`)."""
+               llm: ChatModel | None = None, likely: Callable[[], list[str]] | None = None) -> Understanding:
+    """`likely`: gives the nearest categories, for a fine-tuned LLM (see `prompt`); called only when the LLM is asked."""
     parsed = rules.parse(message, state, vocab, products)
     if llm is None or not re.search(r"[^\W_]", message) or parsed.intent in SAFETY_INTENTS:  # "?!?!" has nothing to read
         return parsed
     if llm.role == "router" and not parsed.guessed:
         return parsed  # a rule matched: no model call
     try:
-        raw = llm.chat(prompt(message, state, vocab, products, likely), max_new_tokens=160,
+        raw = llm.chat(prompt(message, state, vocab, products, likely() if likely else None), max_new_tokens=160,
                        schema=understanding_schema(vocab, state, products, parsed))
         data = first_json_object(raw)
         if data is None:

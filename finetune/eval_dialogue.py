@@ -286,8 +286,7 @@ def llm_readings(texts: list[str], messages: list[tuple[str, DialogueState]], vo
 def app_readings(messages: list[tuple[str, DialogueState]], vocab: Vocabulary, shop: Shop, llm: Any | None) -> tuple[list[Understanding], float]:
     """What the engine's `understand` reads with `llm` (None: the rules alone), and the mean seconds per message."""
     start = time.perf_counter()
-    readings = [understand(message, state, vocab, shop.by_id, llm, likely_categories(shop, message) if llm else None)
-                for message, state in messages]
+    readings = [understand(message, state, vocab, shop.by_id, llm, lambda m=message: likely_categories(shop, m)) for message, state in messages]
     return readings, (time.perf_counter() - start) / max(1, len(messages))
 
 
