@@ -439,6 +439,11 @@ def find_intent(text: str, state: DialogueState, prefs: Preferences, refs: list[
     return (Intent.PRODUCT_QUESTION if refs else Intent.CHITCHAT), None, False
 
 
+def named_products(message: str, vocab: Vocabulary) -> list[str]:
+    """The products a message names by model number or id ("tell me about the kx870")."""
+    return find_identifiers(vocab.normalize(message[:MAX_CHARS]), vocab)[3]
+
+
 def wishes_for(intent: Intent, prefs: Preferences) -> Preferences:
     """The wishes a reading keeps for its intent: all of them for shopping, the category for a policy question
     ("returns for headphones": it may pick the policy), none for the rest."""

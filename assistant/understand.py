@@ -190,6 +190,8 @@ def understand(message: str, state: DialogueState, vocab: Vocabulary, products: 
         return parsed
     if llm.role == "router" and not parsed.guessed:
         return parsed  # a rule matched: no model call
+    if rules.named_products(message, vocab):
+        return parsed  # a product named by its model number is the rules' exact reading, not a model's search
     try:
         raw = llm.chat(prompt(message, state, vocab, products, likely() if likely else None), max_new_tokens=160,
                        schema=understanding_schema(vocab, state, products, parsed))
@@ -208,8 +210,8 @@ def understand(message: str, state: DialogueState, vocab: Vocabulary, products: 
     reading.order_id, reading.email = parsed.order_id, parsed.email
     if reading.intent == Intent.CART and not reading.cart_action:
         reading.cart_action = parsed.cart_action or "show"
-    if reading.intent in (Intent.CART, Intent.COMPARE, Intent.PRODUCT_QUESTION) and not reading.product_refs:
-        reading.product_refs = parsed.product_refs  # "add it": the rules resolve pronouns from what was shown
+    # Model numbers, ids and "the first one" the rules resolve exactly, and pronouns ("add it") from what was shown.
+    reading.product_refs = parsed.product_refs or reading.product_refs
     if reading.intent in RULES_ONLY:
         return parsed
     return settled(parsed, reading) if llm.role == "router" else reading

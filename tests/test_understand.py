@@ -127,6 +127,14 @@ def test_the_llm_may_read_a_hand_off_or_an_order_question_but_not_refuse_or_inve
     assert u.source == "rules" and u.intent == Intent.RECOMMEND  # only the rules refuse a shopper
 
 
+def test_a_product_named_by_its_model_number_is_read_by_the_rules(embedded_shop: Shop, vocab: Vocabulary) -> None:
+    named, other = embedded_shop.by_id["HP-0017"], embedded_shop.products[0]
+    message = f"tell me about the {named.model}"
+    assert rules.parse(message, DialogueState("s"), vocab, embedded_shop.by_id).product_refs == [named.id]
+    u, model = read(message, {"intent": "recommend", "category": "headphones", "refs": [other.id]}, embedded_shop, vocab)
+    assert model.calls == [] and u.intent == Intent.PRODUCT_QUESTION and u.product_refs == [named.id]
+
+
 class RouterModel(JsonModel):
     role = "router"
 
