@@ -85,7 +85,7 @@ class LLMConfig:
         config.base_url = env.get("SHOP_LLM_BASE_URL", config.base_url)
         config.model = env.get("SHOP_LLM_MODEL", config.model)
         config.use = env.get("SHOP_LLM_USE", config.use).lower()
-        config.wait_s = float(env.get("SHOP_LLM_WAIT_S", config.wait_s))
+        config.wait_s = seconds(env.get("SHOP_LLM_WAIT_S"), config.wait_s)
         config.role = env.get("SHOP_LLM_ROLE", config.role).lower()
         return config
 
@@ -102,6 +102,19 @@ class LLMConfig:
         if self.role not in ROLES:
             raise ValueError(f"SHOP_LLM_ROLE must be auto, router or full, not {self.role!r}")
         return self.role
+
+
+def seconds(text: str | None, default: float) -> float:
+    """SHOP_LLM_WAIT_S: a number of seconds, zero or more."""
+    if text is None:
+        return default
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not value >= 0:  # also NaN
+        raise ValueError(f"SHOP_LLM_WAIT_S must be a number of seconds (0 or more), not {text!r}")
+    return value
 
 
 class ChatModel(Protocol):

@@ -175,11 +175,6 @@ def routing_accuracy(texts: list[str], rows: list[dict[str, str]]) -> float:
     return right / max(1, len(rows))
 
 
-def rules_routing_accuracy(rows: list[dict[str, str]], vocab: Vocabulary) -> float:
-    hits = [rules.parse(row["instruction"], DialogueState("eval"), vocab).intent == expected_intent(row["intent"]) for row in rows]
-    return sum(hits) / max(1, len(rows))
-
-
 def keeps_constraints(text: str, sheet: FactSheet, brands: set[str]) -> bool:
     """The reply says nothing about the wishes that the sheet contradicts: its budget figures are the
     shopper's own, it names only brands on the sheet, and it admits a missing match when there is one."""

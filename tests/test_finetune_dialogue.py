@@ -177,6 +177,13 @@ def test_the_shipped_adapter_is_the_default_adapter(monkeypatch) -> None:
     monkeypatch.setenv("SHOP_LLM_ROLE", "everything")
     with pytest.raises(ValueError, match="SHOP_LLM_ROLE"):
         LLMConfig.from_env().resolved_role()
+    assert LLMConfig.from_env().wait_s == 1.0
+    monkeypatch.setenv("SHOP_LLM_WAIT_S", "0.25")
+    assert LLMConfig.from_env().wait_s == 0.25
+    for bad in ("soon", "-1", "nan"):
+        monkeypatch.setenv("SHOP_LLM_WAIT_S", bad)
+        with pytest.raises(ValueError, match="SHOP_LLM_WAIT_S must be a number of seconds"):
+            LLMConfig.from_env()
 
 
 def test_the_shipped_adapter_answers_in_the_understanding_format(assistant) -> None:
