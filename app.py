@@ -48,8 +48,11 @@ def main() -> None:
     parser.add_argument("--host", default=os.environ.get("SHOP_HOST", "127.0.0.1"))
     parser.add_argument("--port", type=int, default=int(os.environ.get("SHOP_PORT", "7860")))
     args = parser.parse_args()
-    settings = Settings.from_env()
-    assistant = Assistant.from_settings(settings)
+    try:  # a setting or a store the settings cannot serve stops the start with its reason, not a traceback
+        settings = Settings.from_env()
+        assistant = Assistant.from_settings(settings)
+    except ValueError as exc:
+        raise SystemExit(f"cannot start: {exc}") from None
     assistant.warm_up()
     app = build_app(assistant, title=settings.shop_name.capitalize())
     print(f"serving shop {assistant.current_shop().version} on http://{args.host}:{args.port}/", flush=True)

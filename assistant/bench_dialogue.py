@@ -34,7 +34,7 @@ from assistant.config import Settings
 from assistant.engine import Assistant, Reply
 from assistant.filters import ProductFilter
 from assistant.llm import ChatModel, LLMConfig, configured_llm, load_llm
-from assistant.reasons import money
+from assistant.currency import money
 from assistant.recommend import filters_for
 from assistant.sessions import SessionStore
 from assistant.shop import Shop, ensure_embedded_shop

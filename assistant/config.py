@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -12,12 +13,28 @@ DEFAULT_RATES_TO_USD = {"EUR": 1.08, "GBP": 1.27, "CAD": 0.73, "AUD": 0.66, "JPY
 
 
 def parse_rates(text: str) -> dict[str, float]:
+    """SHOP_RATES="EUR=1.08,GBP=1.27": a malformed pair stops the start with a message, not a KeyError later."""
     rates = {}
-    for part in text.split(","):
-        if "=" in part:
-            code, value = part.split("=", 1)
-            rates[code.strip().upper()] = float(value)
+    for part in filter(str.strip, text.split(",")):
+        code, _, value = part.partition("=")
+        try:
+            rate = float(value)
+        except ValueError:
+            rate = 0.0
+        if not re.fullmatch(r"[A-Za-z]{3}", code.strip()) or not rate > 0:
+            raise ValueError(f"SHOP_RATES: {part.strip()!r} is not CODE=rate (e.g. EUR=1.08, the value of one unit in SHOP_CURRENCY)")
+        rates[code.strip().upper()] = rate
     return rates
+
+
+def currency_problem(currencies: set[str], settings: "Settings") -> str | None:
+    """Why prices in `currencies` cannot be compared in the shop currency, or None when they can."""
+    missing = sorted(c for c in currencies if c != settings.shop_currency and c not in settings.rates)
+    if not missing:
+        return None
+    return (f"the catalog has prices in {', '.join(missing)} but SHOP_CURRENCY is {settings.shop_currency} and SHOP_RATES "
+            f"has no rate for {', '.join(missing)}: set SHOP_CURRENCY={missing[0]} if that is the shop's currency, "
+            f"or SHOP_RATES=\"{missing[0]}=<value of one {missing[0]} in {settings.shop_currency}>\"")
 
 
 @dataclass
@@ -46,9 +63,11 @@ class Settings:
             data_dir=Path(env.get("SHOP_DATA_DIR", "data")),
             chroma_host=env.get("SHOP_CHROMA_HOST") or None,
             chroma_port=int(env.get("SHOP_CHROMA_PORT", "8000")),
-            shop_currency=env.get("SHOP_CURRENCY", "USD").upper(),
+            shop_currency=(env.get("SHOP_CURRENCY") or "USD").strip().upper(),
             shop_name=env.get("SHOP_NAME", "our shop"),
         )
+        if not re.fullmatch(r"[A-Z]{3}", settings.shop_currency):
+            raise ValueError(f"SHOP_CURRENCY must be a three-letter currency code such as USD, EUR or INR, not {settings.shop_currency!r}")
         if settings.shop_currency != "USD":
             settings.rates = {}  # the defaults are into USD; another shop currency brings its own
         if env.get("SHOP_RATES"):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib.metadata
 import sys
 
-from assistant.config import Settings
+from assistant.config import Settings, currency_problem
 from assistant.models import MissingModel, minilm_path, smollm2_gguf
 from assistant.store import Store
 
@@ -39,13 +39,24 @@ def report(settings: Settings) -> tuple[bool, list[str]]:
     if version:
         manifest = store.manifest(version)
         lines.append(f"serving version {version}: {manifest['products']} products, {manifest['faq']} FAQ entries, {manifest['orders']} orders")
+        problem = currency_problem({p.currency for p in store.records(version).products}, settings)
+        if problem:
+            ok = False
+            lines.append(f"currency: PROBLEM: {problem}")
+        else:
+            lines.append(f"currency: prices compared in {settings.shop_currency}")
     else:
         lines.append("no shop built yet: the app builds the embedded shop on first start")
     return ok, lines
 
 
 def main() -> int:
-    ok, lines = report(Settings.from_env())
+    try:
+        settings = Settings.from_env()
+    except ValueError as exc:
+        print(f"settings: PROBLEM: {exc}\nproblems found (see above)")
+        return 1
+    ok, lines = report(settings)
     print("\n".join(lines))
     print("all good" if ok else "problems found (see above)")
     return 0 if ok else 1

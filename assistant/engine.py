@@ -21,7 +21,8 @@ from assistant.config import Settings
 from assistant.factsheet import CartLine, FactSheet, faq_fact, product_fact, quotable_attributes
 from assistant.llm import ChatModel, LLMConfig, configured_llm
 from assistant.policy import Action, action_for, should_clarify, wants_more
-from assistant.reasons import describe_value, money, wish_text
+from assistant.currency import money
+from assistant.reasons import describe_value, wish_text
 from assistant.refusals import refusal
 from assistant.recommend import count_matching, filters_for, recommend
 from assistant.retriever import likely_categories, search_faq
@@ -219,7 +220,8 @@ class Assistant:
 
     def vocabulary(self, shop: Shop) -> Vocabulary:
         if self._vocab is None or self._vocab[0] != shop.version:
-            self._vocab = (shop.version, Vocabulary.from_products(shop.products))
+            settings = shop.settings
+            self._vocab = (shop.version, Vocabulary.from_products(shop.products, settings.shop_currency, settings.rates))
         return self._vocab[1]
 
     def policy_similarity(self, shop: Shop, message: str) -> float:

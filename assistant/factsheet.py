@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 
 from assistant.policy import Action
 from assistant.refusals import instruction_like, without_instructions
-from assistant.reasons import describe_value, money
+from assistant.currency import money
+from assistant.reasons import describe_value
 from knowledge.schema import FaqEntry, Order, Product
 
 KEY_FACTS = 5

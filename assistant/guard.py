@@ -13,12 +13,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from assistant import currency
 from assistant.factsheet import FactSheet, render
 from assistant.policy import Action
 from assistant.shop import Shop, normalise_identifier
 
-MONEY_RE = re.compile(r"[$€£]\s?(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d{1,2}))?(?!\d)|"
-                      r"(?<![\d.])(\d+(?:\.\d{1,2})?)\s?(?:usd|dollars?|bucks|eur|euros?|gbp|pounds?)\b", re.I)
+NUMBER = r"(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d{1,2}))?(?!\d)"
+MONEY_RE = re.compile(rf"(?:{currency.SIGN_RE}|\b{currency.PREFIX_RE})\s?{NUMBER}|(?<![\d.,]){NUMBER}\s?(?:{currency.WORD_RE})\b", re.I)
 PERCENT_RE = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)\s?(?:%|per ?cent)", re.I)
 DURATION_RE = re.compile(r"(?<![\d.])(\d+)(?:\s|-)(?:business\s|working\s|calendar\s)?(minute|hour|day|week|month|year)s?\b", re.I)
 ID_RE = re.compile(r"\b[A-Z]{2,4}-\d{4}\b")
@@ -44,11 +45,8 @@ class Violation:
 def amounts(text: str) -> list[float]:
     found = []
     for m in MONEY_RE.finditer(text):
-        if m.group(3):
-            found.append(round(float(m.group(3)), 2))
-        else:
-            whole = m.group(1).replace(",", "")
-            found.append(round(float(f"{whole}.{m.group(2) or '0'}"), 2))
+        whole, cents = (m.group(1), m.group(2)) if m.group(1) else (m.group(3), m.group(4))
+        found.append(round(float(f"{whole.replace(',', '')}.{cents or '0'}"), 2))
     return found
 
 

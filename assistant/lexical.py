@@ -20,6 +20,12 @@ STOPWORDS = frozenset(
 )
 
 
+def is_english(token: str) -> bool:
+    from assistant.vocabulary import english_words  # the word list lives with the vocabulary; read once, cached
+
+    return token in english_words()
+
+
 def stem(token: str) -> str:
     """Plural folding only: 'shoes' and 'shoe' must meet; anything heavier hurts model numbers."""
     if len(token) <= 3 or not token.isalpha():
@@ -45,6 +51,20 @@ def tokenize(text: str) -> list[str]:
         else:
             tokens.append(token)
     return [stem(t) for t in tokens if t not in STOPWORDS]
+
+
+def edit_distance_1(a: str, b: str) -> bool:
+    """True when a and b differ by one insertion, deletion, substitution or swap of neighbours."""
+    if a == b or abs(len(a) - len(b)) > 1:
+        return a == b
+    if len(a) == len(b):
+        diff = [i for i in range(len(a)) if a[i] != b[i]]
+        if len(diff) == 2:  # neighbours swapped
+            i, j = diff
+            return j == i + 1 and a[i] == b[j] and a[j] == b[i]
+        return len(diff) == 1
+    short, long = (a, b) if len(a) < len(b) else (b, a)
+    return any(long[:i] + long[i + 1:] == short for i in range(len(long)))
 
 
 def deletions(term: str) -> set[str]:
@@ -80,12 +100,16 @@ class BM25Index:
                     self.near[variant].append(term)
 
     def correct(self, token: str) -> str | None:
-        """The most common indexed term one edit away from an unknown query token, if any."""
+        """The most common indexed term one edit away from an unknown query token, if any.
+
+        An ordinary English word the shop's texts never use is not a typo: "book" in a shop without books stays
+        unknown rather than becoming "cook" (that would recommend cookware for a book)."""
         if token in self.vocabulary:
             return token
-        if len(token) < 4 or not token.isalpha():
+        if len(token) < 4 or not token.isalpha() or is_english(token):
             return None
-        candidates = {t for variant in deletions(token) | {token} for t in self.near.get(variant, [])}
+        candidates = {t for variant in deletions(token) | {token} for t in self.near.get(variant, [])
+                      if edit_distance_1(token, t)}
         if not candidates:
             return None
         return max(candidates, key=lambda t: (self.document_frequency[self.vocabulary[t]], t))

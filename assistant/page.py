@@ -18,7 +18,7 @@ import gradio as gr
 from assistant import admin
 from assistant.engine import Assistant, Reply, cart_lines
 from assistant.factsheet import ProductFact
-from assistant.reasons import money
+from assistant.currency import money
 from assistant.sessions import SessionBusy, new_session_id
 from assistant.templates import comparison_rows
 

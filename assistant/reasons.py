@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from assistant.currency import money
 from assistant.filters import attribute_matches, lowered
 from assistant.state import Preferences
 from knowledge.schema import Product
@@ -17,12 +18,6 @@ UNITS = {"g": "g", "kg": "kg", "mm": "mm", "cm": "cm", "m": "m", "gb": "GB", "tb
          "h": "h", "hours": "hours", "days": "days", "mah": "mAh", "mp": "MP", "ohm": "ohm", "bar": "bar", "w": "W", "ft": "ft",
          "min": "min", "minutes": "minutes", "mph": "mph", "f": "°F", "hrc": "HRC", "cups": "cups"}
 MAX_REASONS = 4
-
-
-def money(amount: float, currency: str = "USD") -> str:
-    symbol = {"USD": "$", "EUR": "€", "GBP": "£"}.get(currency.upper())
-    number = f"{amount:,.0f}" if float(amount).is_integer() else f"{amount:,.2f}"
-    return f"{symbol}{number}" if symbol else f"{number} {currency.upper()}"
 
 
 def attribute_label(name: str) -> tuple[str, str]:

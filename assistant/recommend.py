@@ -13,7 +13,8 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from assistant.filters import ProductFilter
-from assistant.reasons import money, reasons_for, wish_text
+from assistant.currency import money
+from assistant.reasons import reasons_for, wish_text
 from assistant.retriever import prefilter, search_products
 from assistant.scorer import Relevance, ScorerConfig, score
 from assistant.shop import Shop

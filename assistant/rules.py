@@ -14,6 +14,7 @@ import sys
 import time
 from typing import Any
 
+from assistant import currency
 from assistant.refusals import refusal
 from assistant.state import DialogueState, Intent, Preferences, Understanding
 from assistant.vocabulary import BASE_SYNONYMS, AttributeInfo, Vocabulary, compact
@@ -27,10 +28,11 @@ def rx(*parts: str) -> re.Pattern[str]:
 
 
 # ---- numbers and money --------------------------------------------------------------------------
-CURRENCY = r"usd|eur|gbp|dollars?|bucks|euros?|pounds?|quid|grand"
-AMOUNT = rf"(?:[$€£]\s*)?(?<![\d.])\d++(?:\.\d++)?(?:\s*k\b)?(?:\s*(?:{CURRENCY})\b|(?!\w))"
+CURRENCY = rf"{currency.WORD_RE}|grand"
+AMOUNT = (rf"(?:(?:{currency.SIGN_RE}|\b{currency.PREFIX_RE})\s*)?(?<![\d.])\d++(?:\.\d++)?(?:\s*k\b)?"
+          rf"(?:\s*(?:{CURRENCY})\b|(?!\w))")
 AMOUNT_RE = re.compile(r"(\d++(?:\.\d++)?)(\s*k\b|\s*grand\b)?")
-PRICED_RE = re.compile(rf"[$€£]|\b(?:{CURRENCY}|price|budget|spend|cost)\b")
+PRICED_RE = re.compile(rf"{currency.SIGN_RE}|\b(?:{CURRENCY}|price|budget|spend|cost)\b|\d\s*k\b")
 MAX_CUES = (r"(?:can'?t|cannot|can not|won'?t|don'?t want to|do not want to) (?:spend|pay|go) (?:more than|over|above)|under|below|less than|cheaper than|lower than|no more than|not more than|nothing (?:over|above|more than)|"
             r"not (?:over|above)|max(?:imum)?|at most|up to|upto|within|budget(?: is| of)?:?|<|spend(?:ing)?")
 MIN_CUES = r"over|above|more than|at least|min(?:imum)?|starting (?:at|from)|>"
@@ -341,8 +343,9 @@ def find_numbers(text: str, prefs: Preferences, vocab: Vocabulary, attrs: dict[s
     return text
 
 
-def find_budget(text: str, prefs: Preferences) -> str:
-    """Price limits in the shop currency; currency signs are read as plain numbers, percentages never."""
+def find_budget(text: str, prefs: Preferences, shop_currency: str = "USD", rates: dict[str, float] | None = None) -> str:
+    """Price limits in the shop currency: an amount in another currency ("under $10" in a rupee shop) is converted
+    with the shop's rates, or not read as a limit when the shop has no rate for it. Percentages are never money."""
     text = PERCENT_RE.sub(lambda m: " " * len(m.group()), text)
     priced = bool(PRICED_RE.search(text))
     for kind, pattern in BUDGET_PATTERNS:
@@ -352,7 +355,13 @@ def find_budget(text: str, prefs: Preferences) -> str:
             values = []
             for group in (g for g in m.groups() if g):
                 number, scale = AMOUNT_RE.search(group).groups()  # type: ignore[union-attr]
-                values.append(float(number) * (1000 if scale else 1))
+                code = currency.code_of(group, shop_currency)
+                value = currency.in_shop_currency(float(number) * (1000 if scale else 1), code, shop_currency, rates or {})
+                if value is not None:
+                    values.append(value)
+            text = blank(text, m.span())
+            if len(values) < len(m.groups()) - list(m.groups()).count(None):
+                continue  # a currency the shop has no rate for: no limit rather than a wrong one
             if kind.startswith("range"):
                 prefs.budget_min, prefs.budget_max = min(values), max(values)
             elif kind.startswith("max"):
@@ -361,7 +370,6 @@ def find_budget(text: str, prefs: Preferences) -> str:
                 prefs.budget_min = values[0]
             else:  # "around 200": about ±20%
                 prefs.budget_min, prefs.budget_max = round(values[0] * 0.8, 2), round(values[0] * 1.2, 2)
-            text = blank(text, m.span())
     return text
 
 
@@ -473,7 +481,7 @@ def parse(message: str, state: DialogueState, vocab: Vocabulary,
     prefs = Preferences(category=find_category(work, vocab))
     find_recipient(work, prefs)
     find_use_case(work, prefs, vocab)
-    work = find_brands(find_budget(find_attributes(work, prefs, vocab), prefs), prefs, vocab)
+    work = find_brands(find_budget(find_attributes(work, prefs, vocab), prefs, vocab.currency, vocab.rates), prefs, vocab)
     if products_by_id is not None:
         refs = [r for r in dict.fromkeys(refs) if r in products_by_id]
     base = [products_by_id[r] for r in (refs or state.shown) if r in products_by_id] if products_by_id else []

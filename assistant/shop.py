@@ -15,10 +15,14 @@ from typing import Any
 
 import numpy as np
 
-from assistant.config import Settings
+from assistant.config import Settings, currency_problem
 from assistant.lexical import BM25Index
 from assistant.store import FAQ, PRODUCTS, Store, faq_lexical_text, product_lexical_text, shop_price
 from knowledge.schema import FaqEntry, Order, Product
+
+
+class CurrencyError(ValueError):
+    """The store's prices cannot be turned into the shop currency with the configured rates."""
 
 
 @dataclass
@@ -47,6 +51,9 @@ class Shop:
     def open(cls, store: Store, version: str) -> "Shop":
         records = store.records(version)
         products = records.products
+        problem = currency_problem({p.currency for p in products}, store.settings)
+        if problem:
+            raise CurrencyError(f"store version {version}: {problem}")
         return cls(
             version=version,
             settings=store.settings,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from assistant.factsheet import FactSheet, ProductFact
 from assistant.policy import Action
-from assistant.reasons import money
+from assistant.currency import money
 
 Part = tuple[str, str]  # (key, text)
 

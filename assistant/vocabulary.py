@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+from assistant.lexical import edit_distance_1
 from assistant.models import MissingModel, minilm_path
 from knowledge.schema import Product
 
@@ -197,20 +198,6 @@ def plural_forms(word: str) -> list[str]:
     return [word, word + ("es" if word.endswith(("ch", "sh", "x")) else "s")]
 
 
-def edit_distance_1(a: str, b: str) -> bool:
-    """True when a and b differ by one insertion, deletion, substitution or swap of neighbours."""
-    if a == b or abs(len(a) - len(b)) > 1:
-        return a == b
-    if len(a) == len(b):
-        diff = [i for i in range(len(a)) if a[i] != b[i]]
-        if len(diff) == 2:  # neighbours swapped
-            i, j = diff
-            return j == i + 1 and a[i] == b[j] and a[j] == b[i]
-        return len(diff) == 1
-    short, long = (a, b) if len(a) < len(b) else (b, a)
-    return any(long[:i] + long[i + 1:] == short for i in range(len(long)))
-
-
 @dataclass
 class AttributeInfo:
     name: str
@@ -237,12 +224,14 @@ class Vocabulary:
     number_terms: dict[str, list[tuple[str, float]]] = field(default_factory=dict)  # "gigs" -> [(ram_gb, 1), ...]
     models: dict[str, str] = field(default_factory=dict)  # compact model number or product id -> product id
     words: set[str] = field(default_factory=set)  # spelling dictionary
+    currency: str = "USD"  # the shop's: a bare number in a budget is in it
+    rates: dict[str, float] = field(default_factory=dict)  # other currencies a budget may be stated in
     patterns: dict[str, re.Pattern[str] | None] = field(default_factory=dict, repr=False)
     _deletes: dict[str, set[str]] = field(default_factory=dict, repr=False)
 
     @classmethod
-    def from_products(cls, products: list[Product]) -> "Vocabulary":
-        vocab = cls()
+    def from_products(cls, products: list[Product], currency: str = "USD", rates: dict[str, float] | None = None) -> "Vocabulary":
+        vocab = cls(currency=currency, rates=dict(rates or {}))
         phrases: dict[str, list[str]] = defaultdict(list)  # pattern name -> raw phrases
         for product in products:
             vocab.categories.setdefault(product.category, product.category.replace("_", " "))

@@ -21,7 +21,7 @@ from assistant import guard, rules, writer
 from assistant.constrained import Schema
 from assistant.factsheet import FactSheet
 from assistant.policy import Action
-from assistant.reasons import money
+from assistant.currency import money
 from assistant.retriever import likely_categories
 from assistant.shop import Shop
 from assistant.state import DialogueState, Intent, Understanding

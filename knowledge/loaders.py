@@ -164,17 +164,21 @@ def csv_row_to_dict(raw: dict[str, str]) -> dict[str, Any]:
 def collect(
     result: LoadResult,
     rows: Iterator[tuple[int, dict[str, Any]]],
-    build: Callable[[dict[str, Any]], Any],
+    build: Callable[[dict[str, Any], list[str]], Any],
     key: Callable[[Any], str],
 ) -> LoadResult:
-    """Validate each row; keep the first of duplicate ids and say which line won."""
+    """Validate each row; keep the first of duplicate ids and say which line won.
+
+    `build` appends to its list what it had to change in a row it kept: those become warnings."""
     seen: dict[str, int] = {}
     for number, row in rows:
+        notes: list[str] = []
         try:
-            record = build(row)
+            record = build(row, notes)
         except RowError as exc:
             result.problems.append(Problem(number, str(exc)))
             continue
+        result.problems.extend(Problem(number, note, "warning") for note in notes)
         record_id = key(record)
         if record_id in seen:
             result.problems.append(Problem(number, f"duplicate id {record_id!r} (first on line {seen[record_id]}); row skipped"))
@@ -220,7 +224,7 @@ JSONL: dict[str, Reader] = {".jsonl": jsonl_rows, ".ndjson": jsonl_rows}
 MARKDOWN: dict[str, Reader] = {".md": lambda text, _: markdown_faq_rows(text), ".markdown": lambda text, _: markdown_faq_rows(text)}
 
 
-def load_file(path: str | Path, kind: str, readers: dict[str, Reader], build: Callable[[dict[str, Any]], Any],
+def load_file(path: str | Path, kind: str, readers: dict[str, Reader], build: Callable[[dict[str, Any], list[str]], Any],
               key: Callable[[Any], str]) -> LoadResult:
     path = Path(path)
     result = LoadResult(str(path))
@@ -236,15 +240,15 @@ def load_file(path: str | Path, kind: str, readers: dict[str, Reader], build: Ca
 
 def load_catalog(path: str | Path, rates: dict[str, float] | None = None, shop_currency: str = "USD") -> LoadResult:
     return load_file(path, "catalog", {".csv": csv_catalog_rows, **JSONL},
-                     lambda row: product_from_row(row, rates or {}, shop_currency), lambda p: p.id)
+                     lambda row, notes: product_from_row(row, rates or {}, shop_currency, notes), lambda p: p.id)
 
 
 def load_faq(path: str | Path) -> LoadResult:
-    return load_file(path, "FAQ", {**MARKDOWN, **JSONL}, faq_from_row, lambda e: e.id)
+    return load_file(path, "FAQ", {**MARKDOWN, **JSONL}, lambda row, _: faq_from_row(row), lambda e: e.id)
 
 
 def load_orders(path: str | Path) -> LoadResult:
-    return load_file(path, "orders", JSONL, order_from_row, lambda o: o.order_id)
+    return load_file(path, "orders", JSONL, lambda row, _: order_from_row(row), lambda o: o.order_id)
 
 
 def embedded_shop_files() -> dict[str, Path]:

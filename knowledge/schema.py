@@ -119,11 +119,16 @@ def clean_id(value: Any, name: str = "id") -> str:
     return text
 
 
+# A price as shops write it: "₹499", "Rs. 1,299", "INR 499", "499 €", "$5.49", "EUR 12.50".
+MONEY_CELL_RE = re.compile(r"(?:[^\w\s.,-]|[A-Za-z]{3}|[Rr][Ss]\.?)?\s*(-?[\d,]*\.?\d+)\s*(?:[^\w\s.,-]|[A-Za-z]{3}|/-)?")
+
+
 def to_number(value: Any, name: str, minimum: float | None = None, maximum: float | None = None) -> float:
     if isinstance(value, bool):
         raise RowError(f"{name} must be a number, got a boolean")
     if isinstance(value, str):
-        value = value.strip().replace(",", "").lstrip("$€£")
+        money = MONEY_CELL_RE.fullmatch(value.strip())
+        value = money.group(1).replace(",", "") if money else value.strip()
     try:
         number = float(value)
     except (TypeError, ValueError):
@@ -164,32 +169,45 @@ def parse_scalar(text: str) -> AttrValue:
     return text.strip()
 
 
-def clean_attributes(raw: Any) -> dict[str, AttrValue]:
+def clean_attributes(raw: Any, notes: list[str]) -> tuple[dict[str, AttrValue], list[str]]:
+    """Attributes fit to filter on, and the text of those that are not (kept for search, never lost).
+
+    A product is not rejected for a long spec value or for many attributes: the value goes to the
+    description's text instead, with a note the loader reports as a warning."""
     if raw is None:
-        return {}
+        return {}, []
     if not isinstance(raw, dict):
         raise RowError(f"attributes must be an object of name: value, got {type(raw).__name__}")
-    if len(raw) > MAX_ATTRIBUTES:
-        raise RowError(f"{len(raw)} attributes; the limit is {MAX_ATTRIBUTES}")
     attributes: dict[str, AttrValue] = {}
+    prose: list[str] = []
     for key, value in raw.items():
         name = clean_text(key, "attribute name", MAX_SHORT, required=True).lower().replace(" ", "_")
         if isinstance(value, bool) or isinstance(value, int):
-            attributes[name] = value
+            cleaned: AttrValue = value
         elif isinstance(value, float):
-            attributes[name] = to_number(value, f"attribute {name}")
+            cleaned = to_number(value, f"attribute {name}")
         elif isinstance(value, str):
-            attributes[name] = clean_text(value, f"attribute {name}", MAX_SHORT)
+            cleaned = clean_text(value, f"attribute {name}", MAX_DESCRIPTION)
         elif isinstance(value, list):
-            attributes[name] = [clean_text(item, f"attribute {name}", MAX_SHORT) for item in value if item is not None]
+            cleaned = [clean_text(item, f"attribute {name}", MAX_DESCRIPTION) for item in value if item is not None]
         elif value is None:
             continue
         else:
             raise RowError(f"attribute {name} has an unsupported value of type {type(value).__name__}")
-    return attributes
+        texts = cleaned if isinstance(cleaned, list) else [str(cleaned)]
+        if any(len(text) > MAX_SHORT for text in texts):
+            notes.append(f"attribute {name} is longer than {MAX_SHORT} characters: kept as description text, not as a filter")
+            prose.append(f"{name.replace('_', ' ')}: {', '.join(texts)}")
+        elif len(attributes) >= MAX_ATTRIBUTES:
+            prose.append(f"{name.replace('_', ' ')}: {', '.join(texts)}")
+        else:
+            attributes[name] = cleaned
+    if len(attributes) + len(prose) > MAX_ATTRIBUTES and len(attributes) == MAX_ATTRIBUTES:
+        notes.append(f"more than {MAX_ATTRIBUTES} attributes: the first {MAX_ATTRIBUTES} are kept as filters, the rest as description text")
+    return attributes, prose
 
 
-def clean_tags(raw: Any) -> list[str]:
+def clean_tags(raw: Any, notes: list[str]) -> list[str]:
     if raw is None:
         return []
     if isinstance(raw, str):
@@ -199,21 +217,35 @@ def clean_tags(raw: Any) -> list[str]:
     tags = [clean_text(tag, "tag", MAX_SHORT).lower() for tag in raw]
     tags = [tag for tag in dict.fromkeys(tags) if tag]
     if len(tags) > MAX_TAGS:
-        raise RowError(f"{len(tags)} tags; the limit is {MAX_TAGS}")
-    return tags
+        notes.append(f"{len(tags)} tags; the first {MAX_TAGS} are kept")
+    return tags[:MAX_TAGS]
 
 
-def product_from_row(row: dict[str, Any], rates: dict[str, float], shop_currency: str) -> Product:
-    """Validate one catalog row. `rates` maps a currency code to its value in the shop currency."""
+def clean_title(value: Any) -> str:
+    """A title is what every reply shows: terminal escapes or other control characters mean a broken export."""
+    if CONTROL_RE.search(str(value or "").replace("\t", " ").replace("\n", " ")):
+        raise RowError("title contains control characters (terminal escape codes or binary data)")
+    return clean_text(value, "title", MAX_TITLE, required=True)
+
+
+def product_from_row(row: dict[str, Any], rates: dict[str, float], shop_currency: str, notes: list[str] | None = None) -> Product:
+    """Validate one catalog row. `rates` maps a currency code to its value in the shop currency.
+
+    Problems that do not make the product wrong (a long spec value, too many tags) are appended to
+    `notes` and the product is kept."""
+    notes = [] if notes is None else notes
     currency = clean_text(optional(row, "currency") or shop_currency, "currency", 3, required=True).upper()
     if currency != shop_currency and currency not in rates:
         raise RowError(f"currency {currency} has no exchange rate to {shop_currency}; add it to the rates file")
     margin = optional(row, "margin")
     rating = optional(row, "rating")
     stock = optional(row, "stock")
+    attributes, prose = clean_attributes(optional(row, "attributes"), notes)
+    description = clean_text(optional(row, "description"), "description", MAX_DESCRIPTION, multiline=True)
+    description = "\n".join([description, *prose]).strip()[:MAX_DESCRIPTION]
     return Product(
         id=clean_id(row.get("id")),
-        title=clean_text(row.get("title"), "title", MAX_TITLE, required=True),
+        title=clean_title(row.get("title")),
         category=clean_text(row.get("category"), "category", MAX_SHORT, required=True).lower(),
         price=round(to_number(row.get("price"), "price", minimum=0.0, maximum=10_000_000), 2),
         currency=currency,
@@ -223,9 +255,9 @@ def product_from_row(row: dict[str, Any], rates: dict[str, float], shop_currency
         rating=None if rating is None else to_number(rating, "rating", 0.0, 5.0),
         review_count=to_int(optional(row, "review_count") or 0, "review_count"),
         margin=None if margin is None else to_number(margin, "margin", 0.0, 1.0),
-        attributes=clean_attributes(optional(row, "attributes")),
-        tags=clean_tags(optional(row, "tags")),
-        description=clean_text(optional(row, "description"), "description", MAX_DESCRIPTION, multiline=True),
+        attributes=attributes,
+        tags=clean_tags(optional(row, "tags"), notes),
+        description=description,
     )
 
 

@@ -24,7 +24,7 @@ from assistant.config import Settings
 from assistant.engine import Assistant
 from assistant.ingest import ingest_files
 from assistant.ratelimit import RateLimitConfig
-from assistant.reasons import money
+from assistant.currency import money
 from assistant.sessions import SessionStore
 from assistant.shop import Shop
 from assistant.store import Store

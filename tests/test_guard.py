@@ -12,7 +12,7 @@ import pytest
 from assistant import guard, templates
 from assistant.factsheet import CartLine, FactSheet, ProductFact, faq_fact, product_fact
 from assistant.policy import Action
-from assistant.reasons import money
+from assistant.currency import money
 from assistant.shop import Shop
 
 PICKS = ["RS-0002", "RS-0003", "RS-0005"]  # three in-stock Kestrel trail shoes; RS-0005 has a whole-dollar price

@@ -6,6 +6,8 @@ import json
 from collections import Counter
 from pathlib import Path
 
+import pytest
+
 from knowledge.loaders import embedded_shop_files, load_catalog, load_faq, load_orders
 from shopfiles import FAQ_MD, product_row, write_jsonl
 
@@ -183,8 +185,34 @@ def test_orders(tmp_path: Path) -> None:
     assert "not an e-mail" in reasons(result)[2] and "non-empty list" in reasons(result)[3]
 
 
-def test_control_characters_are_stripped(tmp_path: Path) -> None:
-    path = write_jsonl(tmp_path / "catalog.jsonl", [product_row("C-1", "Lamp\x07\x1b[31m red\u0085", description="a\x00b\nc")])
-    product = load_catalog(path).records[0]
-    assert product.title == "Lamp[31m red" and product.description == "ab\nc"
+def test_control_characters_are_stripped_from_text_and_reject_a_title(tmp_path: Path) -> None:
+    rows = [product_row("C-1", "Lamp red", description="a\x00b\nc"), product_row("C-2", "Lamp\x07\x1b[31m red\u0085")]
+    result = load_catalog(write_jsonl(tmp_path / "catalog.jsonl", rows))
+    product = result.records[0]
+    assert [p.id for p in result.records] == ["C-1"] and product.description == "ab\nc"
+    assert "title contains control characters" in reasons(result)[2]
     assert json.loads(json.dumps(product.to_dict()))["id"] == "C-1"
+
+
+def test_oversized_spec_values_and_many_attributes_keep_the_product(tmp_path: Path) -> None:
+    """A long spec value or a 60-attribute export is no reason to lose a product: the text goes to the description."""
+    attributes = {f"spec_{n}": f"value {n}" for n in range(60)} | {"material": "fine " * 40}
+    path = write_jsonl(tmp_path / "catalog.jsonl", [{**product_row("L-1", "Desk lamp"), "attributes": attributes}])
+    result = load_catalog(path)
+    product = result.records[0]
+    assert len(product.attributes) == 40 and "material" not in product.attributes
+    assert "material: fine fine" in product.description and "spec_59" not in product.attributes and "spec 59: value 59" in product.description
+    warnings = [p.reason for p in result.warnings]
+    assert any("material is longer than 120" in w for w in warnings) and any("more than 40 attributes" in w for w in warnings)
+
+
+@pytest.mark.parametrize("cell, value", [("₹499", 499.0), ("Rs. 1,299", 1299.0), ("INR 85", 85.0), ("12.50 €", 12.5),
+                                         ("$5.49", 5.49), ("499/-", 499.0)])
+def test_prices_written_with_a_currency_are_read(tmp_path: Path, cell: str, value: float) -> None:
+    result = load_catalog(write_jsonl(tmp_path / "catalog.jsonl", [{**product_row("P-1", "Tea"), "price": cell}]))
+    assert result.records[0].price == value
+
+
+def test_a_price_that_is_not_money_is_rejected(tmp_path: Path) -> None:
+    result = load_catalog(write_jsonl(tmp_path / "catalog.jsonl", [{**product_row("P-1", "Tea"), "price": "call us"}]))
+    assert not result.records and "is not a number" in reasons(result)[1]

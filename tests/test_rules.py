@@ -13,7 +13,8 @@ from typing import Any
 
 import pytest
 
-from assistant.rules import eval_support, parse
+from assistant.config import Settings
+from assistant.rules import eval_support, find_budget, parse
 from assistant.state import DialogueState, Intent, Preferences, Turn, Understanding
 from assistant.vocabulary import Vocabulary
 from knowledge.loaders import embedded_shop_files, load_catalog
@@ -21,7 +22,7 @@ from knowledge.schema import Product
 
 PRODUCTS = load_catalog(embedded_shop_files()["catalog"]).records
 BY_ID = {p.id: p for p in PRODUCTS}
-VOCAB = Vocabulary.from_products(PRODUCTS)
+VOCAB = Vocabulary.from_products(PRODUCTS, "USD", Settings().rates)  # as the app reads it: EUR and GBP have rates
 SHOWN = ["RS-0001", "RS-0002", "RS-0003"]
 
 
@@ -84,8 +85,8 @@ CASES: list[tuple[str, str, dict[str, Any]]] = [
     ("cheap headphones", "new", {"intent": I.RECOMMEND, "category": "headphones", "min": None, "max": None}),
     ("budget laptop please", "new", {"intent": I.RECOMMEND, "min": None, "max": None}),
     ("a laptop for $1,299.99", "new", {"max": 1299.99}),
-    ("jacket up to €80", "new", {"max": 80}),
-    ("a backpack for £45", "new", {"max": 45}),
+    ("jacket up to €80", "new", {"max": 86.4}),  # converted at the shop's rate (EUR=1.08)
+    ("a backpack for £45", "new", {"max": 57.15}),
     ("headphones under a hundred", "new", {"max": 100}),
     ("two hundred dollars for headphones", "new", {"max": 200}),
     ("earbuds under fifty", "new", {"max": 50}),
@@ -331,3 +332,16 @@ def test_support_evaluation_script(tmp_path: Path, capsys: pytest.CaptureFixture
                     "hello,review,FEEDBACK,x\n", encoding="utf-8")
     assert eval_support(str(path)) == 0.75
     assert "intent accuracy 0.750" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("text, rates, low, high", [
+    ("rice under ₹700", {}, None, 700), ("rs 800 max", {}, None, 800), ("budget 1k-2k", {}, 1000, 2000),
+    ("tv above 50000", {}, 50000, None), ("under 1000 rupees", {}, None, 1000), ("between 200 and 400", {}, 200, 400),
+    ("less than 150 inr", {}, None, 150), ("iron rs 800", {}, None, 800), ("cold drinks above 100 rs", {}, 100, None),
+    ("under $10", {"USD": 83.0}, None, 830), ("below 3 euros", {"EUR": 90.0}, None, 270),
+    ("under $10", {}, None, None),  # no rate for dollars in a rupee shop: no limit rather than 10 rupees
+])
+def test_budgets_in_a_rupee_shop(text: str, rates: dict[str, float], low: float | None, high: float | None) -> None:
+    prefs = Preferences()
+    find_budget(text, prefs, "INR", rates)
+    assert (prefs.budget_min, prefs.budget_max) == (low, high)

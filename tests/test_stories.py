@@ -18,7 +18,7 @@ from assistant import guard
 from assistant.engine import Assistant, Reply
 from assistant.filters import ProductFilter
 from assistant.recommend import filters_for
-from assistant.reasons import money
+from assistant.currency import money
 from assistant.state import Preferences
 
 STORIES = sorted(Path(__file__).with_name("stories").glob("*.yaml"))

@@ -16,7 +16,7 @@ from assistant import templates
 from assistant.engine import Assistant
 from assistant.factsheet import CartLine, FactSheet, ProductFact, faq_fact, product_fact, render
 from assistant.policy import Action
-from assistant.reasons import money
+from assistant.currency import money
 from assistant.sessions import SessionStore
 from assistant.shop import Shop
 from assistant.writer import Writer
