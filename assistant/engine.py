@@ -18,19 +18,20 @@ import numpy as np
 
 from assistant import metrics, rules
 from assistant.config import Settings
+from assistant.currency import money
+from assistant.embeddings import embed
 from assistant.factsheet import CartLine, FactSheet, faq_fact, product_fact, quotable_attributes
+from assistant.filters import ProductFilter
 from assistant.llm import ChatModel, LLMConfig, configured_llm
 from assistant.policy import Action, action_for, should_clarify, wants_more
-from assistant.currency import money
 from assistant.reasons import describe_value, wish_text
+from assistant.recommend import count_matching, filters_for, kind_stems, recommend
 from assistant.refusals import refusal
-from assistant.recommend import count_matching, filters_for, recommend
 from assistant.retriever import likely_categories, search_faq
 from assistant.scorer import Relevance, ScorerConfig, relevance_for
 from assistant.sessions import SessionStore
 from assistant.shop import LiveShop, Shop
 from assistant.state import DialogueState, Intent, Preferences, Understanding
-from assistant.embeddings import embed
 from assistant.understand import maybe_policy_question, understand
 from assistant.vocabulary import Vocabulary
 from assistant.writer import Writer
@@ -101,10 +102,18 @@ def foreign_language(message: str) -> bool:
     return non_latin > len(words) / 2 or (foreign >= 2 and foreign > english)
 
 
+def shop_sections(categories: dict[str, str], limit: int = 12) -> list[str]:
+    """What the shop sells, in few words: the top level of its category paths ("grocery", "home & kitchen")."""
+    tops = sorted({c.split(">")[0].strip().replace("_", " ") for c in categories})
+    return tops[:limit] + (["and more"] if len(tops) > limit else [])
+
+
 def wishes_in_words(prefs: Preferences, currency: str) -> list[str]:
     words = []
     if prefs.category:
         words.append(prefs.category.replace("_", " "))
+    elif prefs.kind:
+        words.append(" or ".join(prefs.kind))
     if prefs.budget_max is not None:
         words.append(f"under {money(prefs.budget_max, currency)}")
     if prefs.budget_min is not None:
@@ -290,10 +299,17 @@ class Assistant:
 
     # ---- recommend -------------------------------------------------------------------------------
     def recommend(self, shop: Shop, state: DialogueState, u: Understanding, message: str) -> FactSheet:
-        fresh = u.reset_preferences or (u.intent == Intent.RECOMMEND and u.preferences.category is not None
-                                        and u.preferences.category != state.preferences.category)
-        categories = sorted(c.replace("_", " ") for c in self.vocabulary(shop).categories)
-        missing = self.not_carried(shop, message, u.preferences) if u.intent == Intent.RECOMMEND else None
+        asked = u.preferences
+        # A new kind of product is a new request: the wishes of the last one do not carry over to it.
+        fresh = u.reset_preferences or (u.intent == Intent.RECOMMEND and (
+            (asked.category is not None and asked.category != state.preferences.category)
+            or (bool(asked.kind) and asked.kind != state.preferences.kind)))
+        categories = shop_sections(self.vocabulary(shop).categories)
+        missing = None
+        if u.intent in (Intent.RECOMMEND, Intent.REFINE) and asked.kind and not count_matching(shop, ProductFilter(kinds=kind_stems(asked.kind))):
+            missing = " or ".join(asked.kind)
+        elif u.intent == Intent.RECOMMEND:
+            missing = self.not_carried(shop, message, asked)
         if missing:
             return FactSheet(Action.RECOMMEND, notes=[f"not_carried:{missing}"], categories=categories)
         more = wants_more(message, u)
@@ -312,7 +328,7 @@ class Assistant:
             count = count_matching(shop, filters_for(prefs))
             text = (f"Happy to help! What kind of product are you looking for? We carry {', '.join(categories)}."
                     if question == "category" else
-                    f"We have {count} {prefs.category.replace('_', ' ')} in stock. What will you mainly use them for, "
+                    f"We have {count} {wishes_in_words(prefs, currency)[0]} in stock. What will you mainly use them for, "
                     "and do you have a budget in mind?")
             return FactSheet(Action.CLARIFY, question=text, wishes=wishes_in_words(prefs, currency))
         unmet = []
@@ -386,7 +402,7 @@ class Assistant:
             return sheet
         state.order_id = (u.order_id or state.order_id or "").upper() or None
         state.order_email = (u.email or state.order_email or "").lower() or None
-        example = next(iter(shop.orders), "HL-100123")
+        example = order_example(shop)
         if not state.order_id or not state.order_email:
             need = "both" if not state.order_id and not state.order_email else "email" if state.order_id else "order_id"
             sheet.notes += [f"order_need:{need}", f"order_example:{example}", f"order_id:{state.order_id or ''}"]
@@ -448,6 +464,14 @@ class Assistant:
                 done.append(f"{qty} x **{product.title}**" if qty > 1 else f"**{product.title}**")
         added = f"Added {', '.join(done)} to your cart." if done else ""
         return " ".join([added] + refused).strip(), targets
+
+
+def order_example(shop: Shop) -> str:
+    """What the shop's order numbers look like, never a real one (that would name another shopper's order)."""
+    shape = next(iter(shop.orders), "HL-100123")
+    counter = iter("1234567890" * 4)
+    example = re.sub(r"\d", lambda _: next(counter), shape)
+    return example if example not in shop.orders else re.sub(r"\d", "0", shape)
 
 
 def cart_lines(shop: Shop, cart: dict[str, int]) -> list[CartLine]:

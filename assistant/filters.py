@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from assistant.lexical import kind_words
 from knowledge.schema import Product
 
 AttrFilter = Any  # a value, a list of acceptable values, or {"min": x, "max": y}
@@ -33,6 +34,7 @@ class ProductFilter:
     attributes: dict[str, AttrFilter] = field(default_factory=dict)
     exclude_attributes: dict[str, AttrFilter] = field(default_factory=dict)  # "not black", "without a mic"
     exclude_ids: list[str] = field(default_factory=list)
+    kinds: list[str] = field(default_factory=list)  # stems; a product's title or category holds one of them
 
     def is_empty(self) -> bool:
         return self == ProductFilter()
@@ -77,6 +79,8 @@ class ProductFilter:
         if self.in_stock and not product.in_stock:
             return False
         if product.id in self.exclude_ids:
+            return False
+        if self.kinds and not kind_words(product.title, product.category) & set(self.kinds):
             return False
         if any(attribute_matches(product.attributes.get(n), lowered(w)) for n, w in self.exclude_attributes.items()):
             return False

@@ -107,9 +107,13 @@ def check(reply: str, sheet: FactSheet, shop: Shop, secrets: tuple[str, ...] = (
     words = normalise_identifier_words(reply)
     sheet_models = {normalise_identifier(shop.by_id[pid].model) for pid in named if pid in shop.by_id}
     titles = {title.lower() for title, _ in named.values()}
+    # A title inside a shown product's title ("Makhana" in "... Pink Salt Makhana") is that product, not another.
+    unshown = lower
+    for title in sorted(titles, key=len, reverse=True):
+        unshown = unshown.replace(title, " ")
     for product in shop.products:
         model = normalise_identifier(product.model) if len(product.model) >= 4 else ""
-        if product.id not in named and (product.title.lower() in lower and product.title.lower() not in titles or (model and model in words and model not in sheet_models)):
+        if product.id not in named and (product.title.lower() in unshown or (model and model in words and model not in sheet_models)):
             problems.append(Violation("product", f"{product.id} ({product.title}) is not on the fact sheet"))
     for line in LISTED_RE.finditer(reply):
         listed = line.group(1)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
+from functools import lru_cache
 
 import numpy as np
 from scipy import sparse
@@ -67,6 +68,12 @@ def edit_distance_1(a: str, b: str) -> bool:
     return any(long[:i] + long[i + 1:] == short for i in range(len(long)))
 
 
+@lru_cache(maxsize=1 << 16)
+def kind_words(title: str, category: str) -> frozenset[str]:
+    """The stems that can name what a product is: its title's and its category path's words."""
+    return frozenset(t for t in tokenize(f"{title} {category}") if t.isalpha())
+
+
 def deletions(term: str) -> set[str]:
     return {term[:i] + term[i + 1 :] for i in range(len(term))}
 
@@ -109,7 +116,7 @@ class BM25Index:
         if len(token) < 4 or not token.isalpha() or is_english(token):
             return None
         candidates = {t for variant in deletions(token) | {token} for t in self.near.get(variant, [])
-                      if edit_distance_1(token, t)}
+                      if t[0] == token[0] and edit_distance_1(token, t)}  # typos keep the first letter
         if not candidates:
             return None
         return max(candidates, key=lambda t: (self.document_frequency[self.vocabulary[t]], t))

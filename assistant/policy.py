@@ -36,7 +36,7 @@ class Action(str, Enum):
 
 def key_wish_missing(prefs: Preferences) -> str | None:
     """The one question that would narrow the request most, or None when it is specific enough."""
-    if prefs.category is None:
+    if prefs.category is None and not prefs.kind:
         return "category"
     if prefs.budget_max is None and prefs.budget_min is None and not prefs.must_have and not prefs.use_case and not prefs.brands:
         return "budget_or_use"

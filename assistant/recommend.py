@@ -2,8 +2,8 @@
 
 Preferences become hard filters (budget, category, brands, attributes, exclusions, in stock); the
 hybrid retriever finds candidates that pass them and the scorer ranks them. When nothing passes,
-wishes are relaxed one kind at a time (attributes, then brands, then budget: never exclusions or
-stock) and the result says which, so the reply can label the picks as alternatives.
+wishes are relaxed one kind at a time (attributes, then brands, then budget: never exclusions, stock
+or the kind of product the shopper named) and the result says which, so the reply can label the picks as alternatives.
 """
 
 from __future__ import annotations
@@ -12,8 +12,9 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from assistant.filters import ProductFilter
 from assistant.currency import money
+from assistant.filters import ProductFilter
+from assistant.lexical import stem
 from assistant.reasons import reasons_for, wish_text
 from assistant.retriever import prefilter, search_products
 from assistant.scorer import Relevance, ScorerConfig, score
@@ -51,7 +52,13 @@ def filters_for(prefs: Preferences, exclude_ids: list[str] | None = None) -> Pro
         attributes=dict(prefs.must_have),
         exclude_attributes=dict(prefs.excluded),
         exclude_ids=list(exclude_ids or []),
+        kinds=kind_stems(prefs.kind),
     )
+
+
+def kind_stems(kind: list[str]) -> list[str]:
+    """The stem of each phrase's head word: "lawn mowers" -> "mower" (the shopper's other words only rank)."""
+    return list(dict.fromkeys(stem(phrase.split()[-1]) for phrase in kind if phrase.split()))
 
 
 def count_matching(shop: Shop, filters: ProductFilter) -> int:
@@ -64,7 +71,7 @@ def count_matching(shop: Shop, filters: ProductFilter) -> int:
 def search_text(prefs: Preferences, request: str) -> str:
     """What the retriever reads: the shopper's words plus the wishes they stated across turns."""
     wishes = [wish_text(name, value) for name, value in prefs.must_have.items()]
-    words = [request, prefs.use_case or "", " ".join(wishes), (prefs.category or "").replace("_", " ")]
+    words = [request, prefs.use_case or "", " ".join(wishes), (prefs.category or "").replace("_", " "), " ".join(prefs.kind)]
     return " ".join(w for w in words if w).strip() or "popular"
 
 

@@ -102,7 +102,8 @@ def dense_products(shop: Shop, query: str, filters: ProductFilter | None, n: int
         allowed = [pid for pid in wide if filters.matches(shop.by_id[pid], shop.price_of(shop.by_id[pid]))]
         if len(allowed) >= enough or width == len(shop.products):
             return allowed[:n]
-    return dense_ids(shop.product_collection, vector, filters.where(shop.list_attributes), n)
+    near = dense_ids(shop.product_collection, vector, filters.where(shop.list_attributes), n)
+    return [pid for pid in near if filters.matches(shop.by_id[pid], shop.price_of(shop.by_id[pid]))]  # kinds: not in `where`
 
 
 def dense_ids(collection: object, vector: np.ndarray, where: dict | None, n: int) -> list[str]:
@@ -141,6 +142,8 @@ def prefilter(shop: Shop, filters: ProductFilter) -> np.ndarray:
         mask &= np.isin(shop.brands, [b.lower() for b in filters.brands])
     if filters.exclude_brands:
         mask &= ~np.isin(shop.brands, [b.lower() for b in filters.exclude_brands])
+    if filters.kinds:
+        mask &= shop.kind_mask(filters.kinds)
     return mask
 
 

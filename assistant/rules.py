@@ -17,7 +17,8 @@ from typing import Any
 from assistant import currency
 from assistant.refusals import refusal
 from assistant.state import DialogueState, Intent, Preferences, Understanding
-from assistant.vocabulary import BASE_SYNONYMS, AttributeInfo, Vocabulary, compact
+from assistant.lexical import stem
+from assistant.vocabulary import BASE_SYNONYMS, AttributeInfo, Vocabulary, compact, english_words
 from knowledge.schema import Product
 
 MAX_CHARS = 2_000  # longer messages are cut: the request is at the start, and parsing stays fast
@@ -32,7 +33,7 @@ CURRENCY = rf"{currency.WORD_RE}|grand"
 AMOUNT = (rf"(?:(?:{currency.SIGN_RE}|\b{currency.PREFIX_RE})\s*)?(?<![\d.])\d++(?:\.\d++)?(?:\s*k\b)?"
           rf"(?:\s*(?:{CURRENCY})\b|(?!\w))")
 AMOUNT_RE = re.compile(r"(\d++(?:\.\d++)?)(\s*k\b|\s*grand\b)?")
-PRICED_RE = re.compile(rf"{currency.SIGN_RE}|\b(?:{CURRENCY}|price|budget|spend|cost)\b|\d\s*k\b")
+PRICED_RE = re.compile(rf"{currency.SIGN_RE}|\b(?:{CURRENCY}|price|budget|spend|cost)\b")
 MAX_CUES = (r"(?:can'?t|cannot|can not|won'?t|don'?t want to|do not want to) (?:spend|pay|go) (?:more than|over|above)|under|below|less than|cheaper than|lower than|no more than|not more than|nothing (?:over|above|more than)|"
             r"not (?:over|above)|max(?:imum)?|at most|up to|upto|within|budget(?: is| of)?:?|<|spend(?:ing)?")
 MIN_CUES = r"over|above|more than|at least|min(?:imum)?|starting (?:at|from)|>"
@@ -158,7 +159,7 @@ COMPARE_RE = rx(r"\bcompar\w*", r"\bvs\.?\b|\bversus\b|\bdiffer\w*\b|\bside by s
 QUESTION_RE = rx(r"\?", r"^(?:is|are|does|do|did|can|could|will|would|has|have|what|what's|whats|which|how|why|when|where|who)\b",
                  r"\btell me (?:more )?about\b", r"\bmore (?:info|information|details)\b", r"\bdetails\b|\bspecs?\b|\bdescribe\b")
 SHOP_RE = re.compile(r"\b(?:recommend\w*|suggest\w*|show me|looking for|look for|searching for|shopping for|gift|present|buy|"
-                     r"do you (?:have|sell|carry|stock)|cheap|budget|affordable|best|something|anything|need an?|want an?|"
+                     r"do (?:you|u|ya)(?: guys| all)? (?:have|sell|carry|stock)|cheap|budget|affordable|best|something|anything|need an?|want an?|"
                      r"options)\b")
 REFINE_RE = re.compile(r"\b(?:instead|what about|how about|other (?:options|colou?rs|brands|ones)|more options|show me more|"
                        r"something else|anything else|different|alternatives?|similar|only|rather|prefer)\b")
@@ -260,6 +261,69 @@ def find_category(text: str, vocab: Vocabulary) -> str | None:
             key = compact(m.group())
             found.append((secondary, key in vocab.synonym_terms, m.start(), vocab.category_terms[key]))
     return min(found)[3] if found else None
+
+
+# ---- the kind of product, in the shopper's words ----------------------------------------------
+# A request names its product before any "for ...", "with ...", "under ...": "a wall mount for a 65 inch tv".
+QUESTION_WORD_RE = re.compile(r"(?:what|whats|where|when|why|how|is|are|can|could|do|does|did|will|would|who|which)\b")
+LOOKING_FOR_RE = re.compile(r"\b(?:looking|searching|shopping|hunting|search|look|shop)\s+(?:for|around for)\b")
+KIND_CLAUSE_RE = re.compile(r"[,.;:!?()\[\]/]+|\s-\s|\b(?:and then|also|but|if|so|because)\b")
+KIND_TAIL_RE = re.compile(r"\b(?:for|with|without|that|thats|which|who|under|below|over|above|less|more|from|like|than|in|on|at|"
+                          r"around|about|between|near|except|not|no|instead|apart)\b.*$")
+KIND_STOP = set("""a an the some any all my our your his her their its this that these those it them they me i you we us he she
+guys folks one ones thing things stuff something anything kind type sort sorts kinds item items product products option options
+hi hello hey hiya yo please pls plz thanks thank ok okay yes yeah no nope just really very maybe perhaps also too even still
+do does did doing done have has had having get got getting buy bought buying need needs needed want wants wanted wanna looking
+look find show see tell told ask asked pick picking take give use try trying recommend suggest sell sells selling carry stock
+is are was were be been am can could would should will shall may might must let lets go going come help know think
+new good best better great nice cheap cheapest cheaper budget affordable expensive price prices quality top popular decent
+what which where how when who why whats any anyone there here up down out off of or and to me mine
+other others another else more less different same similar alternative alternatives instead rather ones version color
+colour size cheaper bigger smaller lighter""".split())
+KIND_STOP |= set(RECIPIENTS.replace("(?:", "").replace(")", "").replace("?", "").replace("[eé]e", "ee").split("|"))
+
+
+def head_kind(words: list[str], vocab: Vocabulary) -> tuple[str | None, bool]:
+    """(stem of the kind this shop sells that the words name, or None; whether they name one it has never heard of).
+
+    The head is the last word ("aa batteries"); a word of the shop's category paths beats a title word ("samsung
+    dishwasher stainless" is a dishwasher); a typo that cannot be fixed falls back to the word before it."""
+    known = [(vocab.kind_of(w), w) for w in words]
+    in_path = [k for k, _ in known if k in vocab.category_kinds]
+    if in_path:
+        return in_path[-1], False
+    for kind, word in reversed(known):
+        if kind:
+            return kind, False
+        if word in english_words() or stem(word) in english_words():
+            like = vocab.kind_like(word)
+            return like, like is None and stem(word) not in vocab.text_words
+    return None, False
+
+
+def find_kind(text: str, prefs: Preferences, vocab: Vocabulary) -> None:
+    """The product type named ("lawn mowers", "toor dal", "deo or perfume"), from the first clause that names one,
+    read against this shop's category and title words. A type the shop has never heard of in any of its texts is kept
+    in the shopper's words, so the reply can say honestly that the shop does not carry it."""
+    unknown: list[str] = []
+    for clause in KIND_CLAUSE_RE.split(LOOKING_FOR_RE.sub(" ", text)):
+        options = [[w for w in o.split() if w.isalpha() and w not in KIND_STOP]
+                   for o in re.split(r"\bor\b", KIND_TAIL_RE.sub("", clause))]
+        kinds, missing = [], []
+        for words in (o for o in options if o):
+            kind, never_heard = head_kind(words, vocab)
+            if kind:
+                kinds.append(kind)
+            elif never_heard:
+                missing.append(" ".join(words[-3:]))
+        if kinds:
+            prefs.kind = list(dict.fromkeys(kinds))
+            return
+        unknown += missing
+    # Only a request for a product says the shop lacks one ("do you have kayaks", "lawn mowers"), not any question.
+    short = len(text.split()) <= 5 and not QUESTION_WORD_RE.match(text.strip()) and not CHITCHAT_RE.search(text.strip())
+    if SHOP_RE.search(text) or short:
+        prefs.kind = unknown[:1]
 
 
 def find_recipient(text: str, prefs: Preferences) -> None:
@@ -438,7 +502,8 @@ def find_intent(text: str, state: DialogueState, prefs: Preferences, refs: list[
     if HOWTO_ORDER_RE.search(text) and prefs.is_empty():
         return Intent.FAQ, None, False
     if not prefs.is_empty() or SHOP_RE.search(text) or comparative or reset or (context and REFINE_RE.search(text)):
-        changed = prefs.category is not None and prefs.category != state.preferences.category
+        changed = (prefs.category is not None and prefs.category != state.preferences.category) or (
+            bool(prefs.kind) and prefs.kind != state.preferences.kind)
         intent = Intent.REFINE if context and not changed and not reset else Intent.RECOMMEND
         certain = prefs.category is not None or bool(SHOP_RE.search(text)) or comparative or bool(context and REFINE_RE.search(text))
         return intent, None, certain  # a budget or a feature alone ("rebating $12") is a guess
@@ -482,6 +547,8 @@ def parse(message: str, state: DialogueState, vocab: Vocabulary,
     find_recipient(work, prefs)
     find_use_case(work, prefs, vocab)
     work = find_brands(find_budget(find_attributes(work, prefs, vocab), prefs, vocab.currency, vocab.rates), prefs, vocab)
+    if prefs.category is None:  # a shop whose categories the vocabulary names needs no other type
+        find_kind(work, prefs, vocab)
     if products_by_id is not None:
         refs = [r for r in dict.fromkeys(refs) if r in products_by_id]
     base = [products_by_id[r] for r in (refs or state.shown) if r in products_by_id] if products_by_id else []

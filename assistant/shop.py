@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from assistant.config import Settings, currency_problem
-from assistant.lexical import BM25Index
+from assistant.lexical import BM25Index, kind_words
 from assistant.store import FAQ, PRODUCTS, Store, faq_lexical_text, product_lexical_text, shop_price
 from knowledge.schema import FaqEntry, Order, Product
 
@@ -46,6 +46,7 @@ class Shop:
     list_attributes: set[str] = field(default_factory=set)
     by_id: dict[str, Product] = field(default_factory=dict)
     faq_by_id: dict[str, FaqEntry] = field(default_factory=dict)
+    kind_rows: dict[str, np.ndarray] | None = field(default=None, repr=False)  # built on first use
 
     @classmethod
     def open(cls, store: Store, version: str) -> "Shop":
@@ -75,6 +76,20 @@ class Shop:
             by_id={p.id: p for p in products},
             faq_by_id={e.id: e for e in records.faq},
         )
+
+    def kind_mask(self, kinds: list[str]) -> np.ndarray:
+        """Products whose title or category words hold one of the stems."""
+        if self.kind_rows is None:
+            index: dict[str, list[int]] = {}
+            for row, product in enumerate(self.products):
+                for word in kind_words(product.title, product.category):
+                    index.setdefault(word, []).append(row)
+            self.kind_rows = {word: np.array(rows) for word, rows in index.items()}
+        mask = np.zeros(len(self.products), dtype=bool)
+        for kind in kinds:
+            if kind in self.kind_rows:
+                mask[self.kind_rows[kind]] = True
+        return mask
 
     def price_of(self, product: Product) -> float:
         return shop_price(product, self.settings)

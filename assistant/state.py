@@ -37,6 +37,7 @@ class Preferences:
     avoid_brands: list[str] = field(default_factory=list)
     use_case: str | None = None
     recipient: str | None = None
+    kind: list[str] = field(default_factory=list)  # the product type in the shopper's words ("lawn mowers"), any of
 
     def merged_with(self, update: "Preferences") -> "Preferences":
         """Later statements win; attribute and brand wishes accumulate."""

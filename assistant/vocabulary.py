@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from assistant.lexical import edit_distance_1
+from assistant.lexical import edit_distance_1, kind_words, stem, tokenize
 from assistant.models import MissingModel, minilm_path
 from knowledge.schema import Product
 
@@ -171,6 +171,7 @@ def english_words() -> frozenset[str]:
     return COMMON_WORDS
 
 
+KIND_SYNONYM = 0.8  # MiniLM: fridge/refrigerator 0.96, couch/sofa 0.86; related kinds: novel/book 0.77, toothbrush/paste 0.72
 WORD_RE = re.compile(r"[^\W\d_]+")
 
 
@@ -224,10 +225,14 @@ class Vocabulary:
     number_terms: dict[str, list[tuple[str, float]]] = field(default_factory=dict)  # "gigs" -> [(ram_gb, 1), ...]
     models: dict[str, str] = field(default_factory=dict)  # compact model number or product id -> product id
     words: set[str] = field(default_factory=set)  # spelling dictionary
+    kinds: dict[str, int] = field(default_factory=dict)  # stem of a title or category word -> products with it
+    category_kinds: set[str] = field(default_factory=set)  # stems of category path words: the surest names of a kind
+    text_words: set[str] = field(default_factory=set)  # every stem in the shop's product texts (descriptions too)
     currency: str = "USD"  # the shop's: a bare number in a budget is in it
     rates: dict[str, float] = field(default_factory=dict)  # other currencies a budget may be stated in
     patterns: dict[str, re.Pattern[str] | None] = field(default_factory=dict, repr=False)
     _deletes: dict[str, set[str]] = field(default_factory=dict, repr=False)
+    _kind_vectors: tuple[list[str], object] | None = field(default=None, repr=False)
 
     @classmethod
     def from_products(cls, products: list[Product], currency: str = "USD", rates: dict[str, float] | None = None) -> "Vocabulary":
@@ -243,6 +248,12 @@ class Vocabulary:
                     vocab.models[compact(key)] = product.id
             for name, value in product.attributes.items():
                 vocab._observe(name, value, product.category)
+            words = kind_words(product.title, product.category)
+            vocab.category_kinds.update(kind_words("", product.category))
+            for word in words:
+                vocab.kinds[word] = vocab.kinds.get(word, 0) + 1
+            vocab.text_words.update(words, tokenize(" ".join([product.description, product.brand, *product.tags,
+                                                              *(str(v) for v in product.attributes.values())])))
         # A brand's first word alone ("Altura" for "Altura Sport") when no other brand starts with it.
         firsts = defaultdict(list)
         for brand in set(vocab.brands.values()):
@@ -252,6 +263,7 @@ class Vocabulary:
             if len(owners) == 1 and len(word) >= 4 and compact(word) not in vocab.brands and word not in values:
                 vocab.brands[compact(word)] = owners[0]
                 phrases["brand"].append(word)
+        vocab._drop_word_brands(products, phrases)
         vocab._index_categories(phrases)
         vocab._index_attributes(phrases)
         for kind, items in phrases.items():
@@ -259,6 +271,25 @@ class Vocabulary:
         vocab._index_words(phrases)
         english_words()  # read once now rather than on the first message
         return vocab
+
+    def _drop_word_brands(self, products: list[Product], phrases: dict[str, list[str]]) -> None:
+        """A brand spelled with ordinary words that other brands' titles use ("Sugar Free", "Game Star") is read as
+        those words, not as a brand wish: "sugar free biscuits" asks for no brand."""
+        makers: dict[str, set[str]] = defaultdict(set)
+        for product in products:
+            for word in kind_words(product.title, ""):
+                makers[word].add(product.brand.lower())
+        english = english_words()
+        dropped = set()
+        for key, brand in list(self.brands.items()):
+            said = brand.split()[0] if " " in brand and key == compact(brand.split()[0]) else brand  # "Altura" for "Altura Sport"
+            words = [stem(w) for w in WORD_RE.findall(said.lower())]
+            others = [{m for m in makers[w] if w not in map(stem, WORD_RE.findall(m))} for w in words]
+            if words and all(w in english and len(o) >= 2 for w, o in zip(words, others)):
+                dropped.add(key)
+        for key in dropped:
+            del self.brands[key]
+        phrases["brand"] = [p for p in phrases["brand"] if compact(p) not in dropped]
 
     def _observe(self, name: str, value: object, category: str) -> None:
         kind = ("bool" if isinstance(value, bool) else "number" if isinstance(value, (int, float))
@@ -274,8 +305,12 @@ class Vocabulary:
                 info.values.setdefault(str(item).lower(), str(item))
 
     def _index_categories(self, phrases: dict[str, list[str]]) -> None:
+        """Flat category names ("running_shoes") are what shoppers ask for. Category paths ("Appliances > Small
+        Kitchen > Blenders") are not: their words name kinds instead (`kinds`), at any level of the path."""
         last_words = defaultdict(list)
         for name, display in self.categories.items():
+            if ">" in name:
+                continue
             for form in plural_forms(display) + [name]:
                 self.category_terms[compact(form)] = name
                 phrases["category"].append(form)
@@ -286,7 +321,7 @@ class Vocabulary:
                     self.category_terms.setdefault(compact(form), owners[0])
                     phrases["category"].append(form)
         for fragment, words in CATEGORY_SYNONYMS.items():
-            targets = sorted(c for c in self.categories if fragment in c)
+            targets = sorted(c for c in self.categories if fragment in c and ">" not in c)
             for word in words if targets else ():
                 if compact(word) not in self.category_terms:
                     self.category_terms[compact(word)] = targets[0]
@@ -360,7 +395,7 @@ class Vocabulary:
             if shorter in self.words:
                 candidates.add(shorter)
             candidates.update(self._deletes.get(shorter, ()))
-        candidates = {w for w in candidates if edit_distance_1(token, w)}
+        candidates = {w for w in candidates if w[0] == token[0] and edit_distance_1(token, w)}  # typos keep the first letter
         # Typing drops a letter more often than it adds one: prefer the longer word, then a fixed order.
         return min(candidates, key=lambda w: (-len(w), w)) if candidates else token
 
@@ -369,6 +404,32 @@ class Vocabulary:
         text = message.lower().translate(str.maketrans("’‘“”\n\t\r", "''\"\"   "))
         text = re.sub(r"[^\W\d_]{5,}", lambda m: self.correct(m.group()), text)
         return spelled_numbers(re.sub(r"(?<=\d),(?=\d{3}\b)", "", text))  # 1,299.99 -> 1299.99
+
+    def kind_of(self, word: str) -> str | None:
+        """The stem of a word naming a kind of product this shop has, else None. A typo one edit away is fixed
+        ("speker"), never an English word and never a first letter ("mower" is not a typo of "power")."""
+        key = stem(word)
+        if key in self.kinds:
+            return key
+        if len(key) < 4 or key in english_words() or word in english_words():
+            return None
+        near = [k for k in self.kinds if k[0] == key[0] and abs(len(k) - len(key)) <= 1 and edit_distance_1(key, k)]
+        return max(near, key=lambda k: (self.kinds[k], k)) if near else None
+
+    def kind_like(self, word: str) -> str | None:
+        """A kind this shop has under another name ("fridge" -> refrigerator): the nearest of its category words by
+        meaning, only when it is as close as a synonym is (cosine >= KIND_SYNONYM; related kinds score lower)."""
+        from assistant.embeddings import embed  # the model loads only when a shopper names an unknown kind
+
+        if self._kind_vectors is None:
+            names = sorted(self.category_kinds)
+            self._kind_vectors = (names, embed(names) if names else None)
+        names, vectors = self._kind_vectors
+        if vectors is None:
+            return None
+        similarity = vectors @ embed([word])[0]
+        best = int(similarity.argmax())
+        return names[best] if similarity[best] >= KIND_SYNONYM else None
 
     def attributes_in(self, category: str | None) -> dict[str, AttributeInfo]:
         """The attributes products of this category have (all of them when the category is unknown)."""
