@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from assistant.lexical import kind_words
+from assistant.lexical import kind_words, text_words
 from knowledge.schema import Product
 
 AttrFilter = Any  # a value, a list of acceptable values, or {"min": x, "max": y}
@@ -35,6 +35,7 @@ class ProductFilter:
     exclude_attributes: dict[str, AttrFilter] = field(default_factory=dict)  # "not black", "without a mic"
     exclude_ids: list[str] = field(default_factory=list)
     kinds: list[str] = field(default_factory=list)  # stems; a product's title or category holds one of them
+    words: list[str] = field(default_factory=list)  # stems; a product's text holds all of them
 
     def is_empty(self) -> bool:
         return self == ProductFilter()
@@ -82,9 +83,16 @@ class ProductFilter:
             return False
         if self.kinds and not kind_words(product.title, product.category) & set(self.kinds):
             return False
+        if self.words and not set(self.words) <= text_words(product_words(product)):
+            return False
         if any(attribute_matches(product.attributes.get(n), lowered(w)) for n, w in self.exclude_attributes.items()):
             return False
         return all(attribute_matches(product.attributes.get(n), lowered(w)) for n, w in self.attributes.items())
+
+
+def product_words(product: Product) -> str:
+    values = " ".join(str(v) for v in product.attributes.values())
+    return f"{product.title} {product.category} {product.brand} {values} {product.description}"
 
 
 def attribute_clause(key: str, wanted: AttrFilter, is_list: bool) -> dict[str, Any]:

@@ -112,7 +112,8 @@ def check(reply: str, sheet: FactSheet, shop: Shop, secrets: tuple[str, ...] = (
     for title in sorted(titles, key=len, reverse=True):
         unshown = unshown.replace(title, " ")
     for product in shop.products:
-        model = normalise_identifier(product.model) if len(product.model) >= 4 else ""
+        # A "model" without a digit ("PREOWNED") is a word of the export, not an identifier.
+        model = normalise_identifier(product.model) if len(product.model) >= 4 and re.search(r"\d", product.model) else ""
         if product.id not in named and (product.title.lower() in unshown or (model and model in words and model not in sheet_models)):
             problems.append(Violation("product", f"{product.id} ({product.title}) is not on the fact sheet"))
     for line in LISTED_RE.finditer(reply):

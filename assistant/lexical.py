@@ -74,6 +74,11 @@ def kind_words(title: str, category: str) -> frozenset[str]:
     return frozenset(t for t in tokenize(f"{title} {category}") if t.isalpha())
 
 
+@lru_cache(maxsize=1 << 16)
+def text_words(text: str) -> frozenset[str]:
+    return frozenset(tokenize(text))
+
+
 def deletions(term: str) -> set[str]:
     return {term[:i] + term[i + 1 :] for i in range(len(term))}
 

@@ -53,6 +53,7 @@ def filters_for(prefs: Preferences, exclude_ids: list[str] | None = None) -> Pro
         exclude_attributes=dict(prefs.excluded),
         exclude_ids=list(exclude_ids or []),
         kinds=kind_stems(prefs.kind),
+        words=[stem(w) for w in prefs.words],
     )
 
 
@@ -63,7 +64,7 @@ def kind_stems(kind: list[str]) -> list[str]:
 
 def count_matching(shop: Shop, filters: ProductFilter) -> int:
     rows = np.flatnonzero(prefilter(shop, filters))
-    if not filters.attributes and not filters.exclude_attributes and not filters.exclude_ids:
+    if not filters.attributes and not filters.exclude_attributes and not filters.exclude_ids and not filters.words:
         return len(rows)
     return sum(1 for i in rows if filters.matches(shop.products[i], float(shop.prices[i])))
 
@@ -84,8 +85,8 @@ def relaxations(prefs: Preferences, currency: str) -> list[tuple[Preferences, li
         # One wish at a time first (oldest first: the latest is what the shopper just asked for), then all.
         for name, value in list(prefs.must_have.items())[:-1] if len(prefs.must_have) > 1 else []:
             others = {n: v for n, v in prefs.must_have.items() if n != name}
-            steps.append((replace(prefs, must_have=others), [wish_text(name, value)]))
-        dropped = [wish_text(n, v) for n, v in prefs.must_have.items()]
+            steps.append((replace(current, must_have=others), dropped + [wish_text(name, value)]))
+        dropped = dropped + [wish_text(n, v) for n, v in prefs.must_have.items()]
         current = replace(current, must_have={})
         steps.append((current, dropped))
     if prefs.brands:

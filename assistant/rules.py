@@ -309,15 +309,17 @@ def find_kind(text: str, prefs: Preferences, vocab: Vocabulary) -> None:
     for clause in KIND_CLAUSE_RE.split(LOOKING_FOR_RE.sub(" ", text)):
         options = [[w for w in o.split() if w.isalpha() and w not in KIND_STOP]
                    for o in re.split(r"\bor\b", KIND_TAIL_RE.sub("", clause))]
-        kinds, missing = [], []
+        kinds, missing, modifiers = [], [], []
         for words in (o for o in options if o):
             kind, never_heard = head_kind(words, vocab)
             if kind:
                 kinds.append(kind)
+                modifiers = [w for w in words if vocab.kind_of(w) != kind and stem(w) in vocab.text_words]
             elif never_heard:
                 missing.append(" ".join(words[-3:]))
         if kinds:
             prefs.kind = list(dict.fromkeys(kinds))
+            prefs.words = modifiers if len(kinds) == 1 else []  # "wireless headphones"; not across "x or y"
             return
         unknown += missing
     # Only a request for a product says the shop lacks one ("do you have kayaks", "lawn mowers"), not any question.

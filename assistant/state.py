@@ -38,6 +38,7 @@ class Preferences:
     use_case: str | None = None
     recipient: str | None = None
     kind: list[str] = field(default_factory=list)  # the product type in the shopper's words ("lawn mowers"), any of
+    words: list[str] = field(default_factory=list)  # words the product's text should hold ("wireless"): given up first
 
     def merged_with(self, update: "Preferences") -> "Preferences":
         """Later statements win; attribute and brand wishes accumulate."""

@@ -16,6 +16,14 @@ Part = tuple[str, str]  # (key, text)
 GREETING = ("Hi! I can help you find products from {shop}, compare them, manage your cart, check an order, "
             "or answer questions about shipping, returns and payment. What are you shopping for today?")
 THANKS = "You're welcome! Anything else I can help you find?"
+CHAT = {  # small talk after the first turn
+    "closing": "Thanks for shopping with us! If you need anything else later, just ask here.",
+    "hello": "Hi again! What can I help you find?",
+    "ack:shown": "Okay. Would you like more details on one of these, other options, or something else?",
+    "ack": "Okay. Tell me what you are looking for: the kind of product, and any budget, brand or feature you have in mind.",
+}
+NOTHING_NEW = ("I have nothing else that matches {wishes}: the products I showed are the closest we have. Would you like "
+               "to change a wish (budget, brand or a feature) or look for something else?")
 OUT_OF_SCOPE = ("I'm the shopping assistant for {shop}, so I can only help with our products, your cart, orders, "
                 "and our shipping, returns and payment policies. What can I help you find?")
 OFFER = "I'm happy to help you find a product or answer a question about an order, shipping or returns."
@@ -70,6 +78,8 @@ def recommend_parts(sheet: FactSheet) -> list[Part]:
 def no_match_parts(sheet: FactSheet) -> list[Part]:
     thing = sheet.note_value("not_carried")
     categories = ", ".join(sheet.categories)
+    if sheet.has_note("nothing_new"):
+        return [("intro", NOTHING_NEW.format(wishes=", ".join(sheet.wishes) or "that"))]
     if thing:
         return [("intro", f"Sorry, we don't carry {thing}. We sell {categories}. Can I help you with any of those?")]
     wishes = ", ".join(sheet.wishes) or "that"
@@ -113,6 +123,12 @@ def product_answer_parts(sheet: FactSheet) -> list[Part]:
 
 def faq_parts(sheet: FactSheet) -> list[Part]:
     if not sheet.faq:
+        topics = [note.split(":", 1)[1] for note in sheet.notes if note.startswith("topic:")]
+        if topics:
+            listed = "\n".join(f"- {topic}" for topic in topics)
+            return [("intro", "I'm not sure our help pages answer exactly that. The closest topics I have are:\n"
+                              f"{listed}\nTell me which one you mean, or ask me for a person and our customer service "
+                              "team will help.")]
         return [("intro", "I couldn't find that in our help pages. Our customer service team can answer it: just ask me for a person.")]
     parts: list[Part] = []
     for entry in sheet.faq:
@@ -189,7 +205,10 @@ def body(sheet: FactSheet, shop_name: str) -> list[Part]:
         return [("intro", f"{REFUSALS[kind]} {OFFER}" if kind else OUT_OF_SCOPE.format(shop=shop_name))]
     if action == Action.EMPTY:
         return [("intro", EMPTY)]
-    return [("intro", THANKS if sheet.has_note("thanks") else GREETING.format(shop=shop_name))]
+    if sheet.has_note("thanks"):
+        return [("intro", THANKS)]
+    chat = next((CHAT[note] for note in sheet.notes if note in CHAT), None)
+    return [("intro", chat or GREETING.format(shop=shop_name))]
 
 
 def render(sheet: FactSheet, shop_name: str) -> str:

@@ -97,6 +97,9 @@ VALUE_SYNONYMS: dict[str, tuple[str, ...]] = {
     "men": ("mens", "male"),
     "gray": ("grey",),
 }
+# A text attribute with more distinct values than this ("quantity": "500 gm", "1 kg", "2 x 1 L", ...) is free text:
+# it ranks (the retriever reads it), it is never a hard filter a word of the shopper's turns on.
+MAX_FILTER_VALUES = 60
 # Attribute values too common as ordinary words to be read as a wish.
 VALUE_STOP = {"all", "none", "normal", "other", "set", "clear", "yes", "no", "standard", "regular", "basic", "one",
               "press", "bank", "power", "control", "kit", "game", "toy", "car", "oven", "glass"}
@@ -241,8 +244,9 @@ class Vocabulary:
         for product in products:
             vocab.categories.setdefault(product.category, product.category.replace("_", " "))
             if product.brand:
-                vocab.brands[compact(product.brand)] = product.brand
-                phrases["brand"].append(product.brand.lower())
+                for said in {product.brand.lower(), re.sub(r"['’]s$", "", product.brand.lower())}:  # "Haldiram's"
+                    vocab.brands[compact(said)] = product.brand
+                    phrases["brand"].append(said)
             for key in (product.model, product.id):
                 if key and re.search(r"\d", key):
                     vocab.models[compact(key)] = product.id
@@ -274,13 +278,15 @@ class Vocabulary:
 
     def _drop_word_brands(self, products: list[Product], phrases: dict[str, list[str]]) -> None:
         """A brand spelled with ordinary words that other brands' titles use ("Sugar Free", "Game Star") is read as
-        those words, not as a brand wish: "sugar free biscuits" asks for no brand."""
+        those words, not as a brand wish: "sugar free biscuits" asks for no brand. So is a short brand that is also
+        a word of the shop's attribute values ("GM" beside "500 gm")."""
         makers: dict[str, set[str]] = defaultdict(set)
         for product in products:
             for word in kind_words(product.title, ""):
                 makers[word].add(product.brand.lower())
         english = english_words()
-        dropped = set()
+        value_tokens = {t for product in products for v in product.attributes.values() for t in tokenize(str(v))}
+        dropped = {key for key in self.brands if len(key) <= 3 and key in value_tokens}  # "GM" the brand, "500 gm" the size
         for key, brand in list(self.brands.items()):
             said = brand.split()[0] if " " in brand and key == compact(brand.split()[0]) else brand  # "Altura" for "Altura Sport"
             words = [stem(w) for w in WORD_RE.findall(said.lower())]
@@ -351,7 +357,7 @@ class Vocabulary:
                     info.base = " ".join(parts)
                     for spoken in plural_forms(info.base) + list(BASE_SYNONYMS.get(info.base, ())):
                         self.number_terms.setdefault(spoken, []).append((info.name, 1.0))
-            elif info.name not in ("size", "sizes"):  # sizes are read only after the word "size"
+            elif info.name not in ("size", "sizes") and len(info.values) <= MAX_FILTER_VALUES:  # sizes: only after "size"
                 for lower, value in info.values.items():
                     if len(lower) < 3 or compact(lower) in brand_keys or re.fullmatch(r"[\d.\s-]+", lower):
                         continue
@@ -383,11 +389,11 @@ class Vocabulary:
 
     def correct(self, token: str) -> str:
         """A word of 5+ letters one typo away from a shop word becomes that word; others stay."""
-        if not 5 <= len(token) <= 24 or token in self.words or token in english_words():
-            return token
+        if not 5 <= len(token) <= 24 or token in self.words or token in english_words() or stem(token) in self.kinds:
+            return token  # a word of the shop's titles ("rajma") is a product, not a typo of a brand ("Rajam")
         for suffix in ("s", "es", "d", "ed", "ing", "er", "ers"):  # "arrived" is an inflection, not a typo of "arrive"
-            stem = token[:-len(suffix)]
-            if token.endswith(suffix) and (stem in self.words or stem + "e" in self.words):
+            base = token[:-len(suffix)]
+            if token.endswith(suffix) and (base in self.words or base + "e" in self.words):
                 return token
         candidates = set(self._deletes.get(token, ()))
         for i in range(len(token)):
