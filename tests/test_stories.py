@@ -36,7 +36,7 @@ def expand(text: str) -> str:
     return text.replace("{LONG}", "I need a laptop for work. " + "blah " * 4_000)
 
 
-def check_turn(reply: Reply, expect: dict[str, Any], assistant: Assistant, where: str) -> None:
+def check_turn(reply: Reply, expect: dict[str, Any], assistant: Assistant, where: str, before: list[str]) -> None:
     shop = assistant.current_shop()
     text, lower = reply.text, reply.text.lower()
     shown = [p["id"] for p in reply.products]
@@ -67,6 +67,8 @@ def check_turn(reply: Reply, expect: dict[str, Any], assistant: Assistant, where
             assert wanted_filter.matches(product, shop.price_of(product)), f"{where}: {pid} breaks {expect['satisfy']}"
     if "cart" in expect:
         assert reply.cart == expect["cart"], f"{where}: cart {reply.cart}, wanted {expect['cart']}"
+    if expect.get("new_products"):  # none of the products of the turn before (or none at all, with a reason)
+        assert not set(shown) & set(before), f"{where}: shown again {set(shown) & set(before)}\n{text}"
     if "alternatives" in expect:
         assert bool(reply.sheet.relaxed) == expect["alternatives"], f"{where}: relaxed {reply.sheet.relaxed}\n{text}"
 
@@ -95,11 +97,13 @@ def test_story(story: dict[str, Any], reader: str, request: pytest.FixtureReques
     assistant = request.getfixturevalue("assistant" if reader == "rules" else "llm_assistant")
     session = f"story-{abs(hash(story['name'])) % 10**12}"
     assistant.sessions.reset(session)
+    before: list[str] = []
     for number, turn in enumerate(story["turns"], start=1):
         where = f"{story['name']} turn {number} ({turn['user'][:60]!r})"
         reply = assistant.reply(session, expand(turn["user"]))
         check_always(reply, assistant, where)
-        check_turn(reply, turn.get("expect", {}), assistant, where)
+        check_turn(reply, turn.get("expect", {}), assistant, where, before)
+        before = [p["id"] for p in reply.products]
 
 
 def test_there_are_enough_stories() -> None:
