@@ -8,6 +8,7 @@ processes), so two requests cannot overwrite each other.
 
 from __future__ import annotations
 
+import itertools
 import re
 import threading
 import time
@@ -516,7 +517,7 @@ def chat_notes(message: str, state: DialogueState) -> list[str]:
 def order_example(shop: Shop) -> str:
     """What the shop's order numbers look like, never a real one (that would name another shopper's order)."""
     shape = next(iter(shop.orders), "HL-100123")
-    counter = iter("1234567890" * 4)
+    counter = itertools.cycle("1234567890")
     example = re.sub(r"\d", lambda _: next(counter), shape)
     return example if example not in shop.orders else re.sub(r"\d", "0", shape)
 

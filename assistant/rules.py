@@ -30,7 +30,7 @@ def rx(*parts: str) -> re.Pattern[str]:
 
 # ---- numbers and money --------------------------------------------------------------------------
 CURRENCY = rf"{currency.WORD_RE}|grand"
-AMOUNT = (rf"(?:(?:{currency.SIGN_RE}|\b{currency.PREFIX_RE})\s*)?(?<![\d.])\d++(?:\.\d++)?(?:\s*k\b)?"
+AMOUNT = (rf"(?<![\d.])(?:(?:{currency.SIGN_RE}|\b{currency.PREFIX_RE})\s*)?(?<!\d)(?<!\d\.)\d++(?:\.\d++)?(?:\s*k\b)?"
           rf"(?:\s*(?:{CURRENCY})\b|(?!\w))")
 AMOUNT_RE = re.compile(r"(\d++(?:\.\d++)?)(\s*k\b|\s*grand\b)?")
 PRICED_RE = re.compile(rf"{currency.SIGN_RE}|\b(?:{CURRENCY}|price|budget|spend|cost)\b")
@@ -279,7 +279,8 @@ is are was were be been am can could would should will shall may might must let 
 new good best better great nice cheap cheapest cheaper budget affordable expensive price prices quality top popular decent
 what which where how when who why whats any anyone there here up down out off of or and to me mine
 other others another else more less different same similar alternative alternatives instead rather ones version color
-colour size cheaper bigger smaller lighter""".split())
+colour size cheaper bigger smaller lighter gift gifts present presents idea ideas recommendation recommendations
+suggestion suggestions shop shopping sale sales deal deals offer offers discount later lovely""".split())
 KIND_STOP |= set(RECIPIENTS.replace("(?:", "").replace(")", "").replace("?", "").replace("[eé]e", "ee").split("|"))
 
 
@@ -301,7 +302,7 @@ def head_kind(words: list[str], vocab: Vocabulary) -> tuple[str | None, bool]:
     return None, False
 
 
-def find_kind(text: str, prefs: Preferences, vocab: Vocabulary) -> None:
+def find_kind(text: str, prefs: Preferences, vocab: Vocabulary, current: Preferences) -> None:
     """The product type named ("lawn mowers", "toor dal", "deo or perfume"), from the first clause that names one,
     read against this shop's category and title words. A type the shop has never heard of in any of its texts is kept
     in the shopper's words, so the reply can say honestly that the shop does not carry it."""
@@ -317,6 +318,10 @@ def find_kind(text: str, prefs: Preferences, vocab: Vocabulary) -> None:
                 modifiers = [w for w in words if vocab.kind_of(w) != kind and stem(w) in vocab.text_words]
             elif never_heard:
                 missing.append(" ".join(words[-3:]))
+        before = vocab.rows_of(current)
+        if kinds and before and all(vocab.kinds[k] & before for k in kinds) and not set(kinds) & vocab.category_kinds:
+            prefs.words = modifiers + kinds  # "trail ones" after "running shoes": a wish within the request, not a new one
+            return
         if kinds:
             prefs.kind = list(dict.fromkeys(kinds))
             prefs.words = modifiers if len(kinds) == 1 else []  # "wireless headphones"; not across "x or y"
@@ -550,7 +555,7 @@ def parse(message: str, state: DialogueState, vocab: Vocabulary,
     find_use_case(work, prefs, vocab)
     work = find_brands(find_budget(find_attributes(work, prefs, vocab), prefs, vocab.currency, vocab.rates), prefs, vocab)
     if prefs.category is None:  # a shop whose categories the vocabulary names needs no other type
-        find_kind(work, prefs, vocab)
+        find_kind(work, prefs, vocab, state.preferences)
     if products_by_id is not None:
         refs = [r for r in dict.fromkeys(refs) if r in products_by_id]
     base = [products_by_id[r] for r in (refs or state.shown) if r in products_by_id] if products_by_id else []

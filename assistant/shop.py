@@ -6,6 +6,7 @@ switches to the new version between requests, while requests in flight finish on
 
 from __future__ import annotations
 
+import logging
 import re
 import sys
 import threading
@@ -19,6 +20,8 @@ from assistant.config import Settings, currency_problem
 from assistant.lexical import BM25Index, kind_words
 from assistant.store import FAQ, PRODUCTS, Store, faq_lexical_text, product_lexical_text, shop_price
 from knowledge.schema import FaqEntry, Order, Product
+
+log = logging.getLogger(__name__)
 
 
 class CurrencyError(ValueError):
@@ -147,5 +150,8 @@ class LiveShop:
                 self._checked = now
                 version = self.store.current_version()
                 if version and version != self._shop.version:
-                    self._shop = Shop.open(self.store, version)
+                    try:
+                        self._shop = Shop.open(self.store, version)
+                    except CurrencyError as error:  # keep serving what works; the doctor and the log say why
+                        log.error("not serving store version %s: %s", version, error)
         return self._shop

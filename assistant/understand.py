@@ -214,7 +214,11 @@ def understand(message: str, state: DialogueState, vocab: Vocabulary, products: 
     reading.product_refs = parsed.product_refs or reading.product_refs
     if reading.intent in RULES_ONLY:
         return parsed
-    return settled(parsed, reading) if llm.role == "router" else reading
+    if llm.role == "router":
+        return settled(parsed, reading)
+    if reading.preferences.category is None:  # the kind is read against the shop's own words, which the model never saw
+        reading.preferences.kind, reading.preferences.words = parsed.preferences.kind, parsed.preferences.words
+    return reading
 
 
 def settled(parsed: Understanding, reading: Understanding) -> Understanding:

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from assistant.lexical import edit_distance_1, kind_words, stem, tokenize
 from assistant.models import MissingModel, minilm_path
+from assistant.state import Preferences
 from knowledge.schema import Product
 
 # Generic shop words -> a fragment of the category name they mean. Only categories that exist are used.
@@ -228,7 +229,8 @@ class Vocabulary:
     number_terms: dict[str, list[tuple[str, float]]] = field(default_factory=dict)  # "gigs" -> [(ram_gb, 1), ...]
     models: dict[str, str] = field(default_factory=dict)  # compact model number or product id -> product id
     words: set[str] = field(default_factory=set)  # spelling dictionary
-    kinds: dict[str, int] = field(default_factory=dict)  # stem of a title or category word -> products with it
+    kinds: dict[str, set[int]] = field(default_factory=dict)  # stem of a title or category word -> rows of products with it
+    category_rows: dict[str, set[int]] = field(default_factory=dict)  # category -> rows of its products
     category_kinds: set[str] = field(default_factory=set)  # stems of category path words: the surest names of a kind
     text_words: set[str] = field(default_factory=set)  # every stem in the shop's product texts (descriptions too)
     currency: str = "USD"  # the shop's: a bare number in a budget is in it
@@ -241,8 +243,9 @@ class Vocabulary:
     def from_products(cls, products: list[Product], currency: str = "USD", rates: dict[str, float] | None = None) -> "Vocabulary":
         vocab = cls(currency=currency, rates=dict(rates or {}))
         phrases: dict[str, list[str]] = defaultdict(list)  # pattern name -> raw phrases
-        for product in products:
+        for row, product in enumerate(products):
             vocab.categories.setdefault(product.category, product.category.replace("_", " "))
+            vocab.category_rows.setdefault(product.category, set()).add(row)
             if product.brand:
                 for said in {product.brand.lower(), re.sub(r"['’]s$", "", product.brand.lower())}:  # "Haldiram's"
                     vocab.brands[compact(said)] = product.brand
@@ -255,7 +258,7 @@ class Vocabulary:
             words = kind_words(product.title, product.category)
             vocab.category_kinds.update(kind_words("", product.category))
             for word in words:
-                vocab.kinds[word] = vocab.kinds.get(word, 0) + 1
+                vocab.kinds.setdefault(word, set()).add(row)
             vocab.text_words.update(words, tokenize(" ".join([product.description, product.brand, *product.tags,
                                                               *(str(v) for v in product.attributes.values())])))
         # A brand's first word alone ("Altura" for "Altura Sport") when no other brand starts with it.
@@ -409,6 +412,7 @@ class Vocabulary:
         """Lower case, straight quotes, typos fixed against the shop's words, spelled-out numbers as digits."""
         text = message.lower().translate(str.maketrans("’‘“”\n\t\r", "''\"\"   "))
         text = re.sub(r"[^\W\d_]{5,}", lambda m: self.correct(m.group()), text)
+        text = re.sub(r"\b\d{1,2}(?:,\d{2})+,\d{3}\b", lambda m: m.group().replace(",", ""), text)  # 1,00,000 (lakh)
         return spelled_numbers(re.sub(r"(?<=\d),(?=\d{3}\b)", "", text))  # 1,299.99 -> 1299.99
 
     def kind_of(self, word: str) -> str | None:
@@ -420,7 +424,15 @@ class Vocabulary:
         if len(key) < 4 or key in english_words() or word in english_words():
             return None
         near = [k for k in self.kinds if k[0] == key[0] and abs(len(k) - len(key)) <= 1 and edit_distance_1(key, k)]
-        return max(near, key=lambda k: (self.kinds[k], k)) if near else None
+        return max(near, key=lambda k: (len(self.kinds[k]), k)) if near else None
+
+    def rows_of(self, prefs: Preferences) -> set[int] | None:
+        """Rows of the products of the request's category or kind (None: the request names neither)."""
+        if prefs.category:
+            return self.category_rows.get(prefs.category, set())
+        if prefs.kind:
+            return set().union(*(self.kinds.get(stem(k.split()[-1]), set()) for k in prefs.kind))
+        return None
 
     def kind_like(self, word: str) -> str | None:
         """A kind this shop has under another name ("fridge" -> refrigerator): the nearest of its category words by

@@ -223,7 +223,7 @@ def clean_tags(raw: Any, notes: list[str]) -> list[str]:
 
 def clean_title(value: Any) -> str:
     """A title is what every reply shows: terminal escapes or other control characters mean a broken export."""
-    if CONTROL_RE.search(str(value or "").replace("\t", " ").replace("\n", " ")):
+    if CONTROL_RE.search(re.sub(r"[\t\r\n]", " ", str(value or ""))):
         raise RowError("title contains control characters (terminal escape codes or binary data)")
     return clean_text(value, "title", MAX_TITLE, required=True)
 
