@@ -285,7 +285,7 @@ class Vocabulary:
         a word of the shop's attribute values ("GM" beside "500 gm")."""
         makers: dict[str, set[str]] = defaultdict(set)
         for product in products:
-            for word in kind_words(product.title, ""):
+            for word in tokenize(product.title):
                 makers[word].add(product.brand.lower())
         english = english_words()
         value_tokens = {t for product in products for v in product.attributes.values() for t in tokenize(str(v))}

@@ -246,7 +246,7 @@ def product_from_row(row: dict[str, Any], rates: dict[str, float], shop_currency
     return Product(
         id=clean_id(row.get("id")),
         title=clean_title(row.get("title")),
-        category=clean_text(row.get("category"), "category", MAX_SHORT, required=True).lower(),
+        category=clean_text(row.get("category"), "category", MAX_TITLE, required=True).lower(),  # a path can be long
         price=round(to_number(row.get("price"), "price", minimum=0.0, maximum=10_000_000), 2),
         currency=currency,
         brand=clean_text(optional(row, "brand"), "brand", MAX_SHORT),
