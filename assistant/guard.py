@@ -108,8 +108,9 @@ def check(reply: str, sheet: FactSheet, shop: Shop, secrets: tuple[str, ...] = (
     sheet_models = {normalise_identifier(shop.by_id[pid].model) for pid in named if pid in shop.by_id}
     titles = {title.lower() for title, _ in named.values()}
     # A title inside a shown product's title ("Makhana" in "... Pink Salt Makhana") is that product, not another.
+    # So is the shopper's own wish ("29 jaggery in stock" where one product is titled "Jaggery").
     unshown = lower
-    for title in sorted(titles, key=len, reverse=True):
+    for title in sorted(titles | {w.lower() for w in sheet.wishes}, key=len, reverse=True):
         unshown = unshown.replace(title, " ")
     for product in shop.products:
         # A "model" without a digit ("PREOWNED") is a word of the export, not an identifier.

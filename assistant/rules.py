@@ -280,7 +280,7 @@ new good best better great nice cheap cheapest cheaper budget affordable expensi
 what which where how when who why whats any anyone there here up down out off of or and to me mine
 other others another else more less different same similar alternative alternatives instead rather ones version color
 colour size cheaper bigger smaller lighter gift gifts present presents idea ideas recommendation recommendations
-suggestion suggestions shop shopping sale sales deal deals offer offers discount later lovely""".split())
+suggestion suggestions shop shopping sale sales deal deals offer offers discount later lovely etc""".split())
 KIND_STOP |= set(RECIPIENTS.replace("(?:", "").replace(")", "").replace("?", "").replace("[eé]e", "ee").split("|"))
 
 

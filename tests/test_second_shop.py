@@ -129,3 +129,13 @@ def test_a_currency_that_is_no_code_is_refused(monkeypatch: pytest.MonkeyPatch, 
     monkeypatch.setenv("SHOP_CURRENCY", "rupees")
     with pytest.raises(ValueError, match="SHOP_CURRENCY"):
         Settings.from_env()
+
+
+def test_a_product_titled_with_the_shoppers_own_word_is_not_an_ungrounded_mention(rupee_assistant: Assistant) -> None:
+    from assistant import guard
+
+    reply = ask(rupee_assistant, "word-title", "basmati rice under ₹300")
+    shop = rupee_assistant.current_shop()
+    plain = next(p for p in shop.products if p.id == "r3")
+    renamed = Shop(**{**vars(shop), "products": shop.products + [type(plain)(**{**vars(plain), "id": "w1", "title": "Rice"})]})
+    assert guard.check(reply.text, reply.sheet, renamed) == [], reply.text
