@@ -153,6 +153,7 @@ class Assistant:
         self.writer = Writer(llm if llm is not None and llm.role == "full" else None, self.config.shop_name)
         self._vocab: tuple[str, Vocabulary] | None = None
         self._faq_vectors: tuple[str, np.ndarray] | None = None
+        self._faq_last: tuple[str, str, np.ndarray] | None = None
         self._locks: dict[str, threading.Lock] = {}
         self._locks_guard = threading.Lock()
 
@@ -251,8 +252,11 @@ class Assistant:
             self._faq_vectors = (shop.version, embed(texts))  # unit vectors: a dot product is the cosine
         # Order numbers, amounts and names say nothing about which policy is asked ("cancel purchase 113542617735902").
         words = ID_NUMBER_RE.sub(" ", message[: rules.MAX_CHARS])
-        both = self._faq_vectors[1] @ embed([words])[0]
-        return np.maximum(both[: len(shop.faq)], both[len(shop.faq):])
+        last = self._faq_last  # a turn asks twice (is it a policy question? which entry?): embed the message once
+        if last is None or last[:2] != (shop.version, words):
+            both = self._faq_vectors[1] @ embed([words])[0]
+            last = self._faq_last = (shop.version, words, np.maximum(both[: len(shop.faq)], both[len(shop.faq):]))
+        return last[2]
 
     def policy_similarity(self, shop: Shop, message: str) -> float:
         """Cosine similarity of the message to the closest of the shop's policy questions."""
@@ -352,10 +356,10 @@ class Assistant:
             state.preferences = replace(state.preferences, words=[])
         prefs = state.preferences
         currency = shop.settings.shop_currency
-        question = should_clarify(message, state, count_matching(shop, filters_for(prefs)))
+        count = count_matching(shop, filters_for(prefs))
+        question = should_clarify(message, state, count)
         if question and u.intent == Intent.RECOMMEND:
             state.asked_clarification = True
-            count = count_matching(shop, filters_for(prefs))
             text = (f"Happy to help! What kind of product are you looking for? We carry {', '.join(categories)}."
                     if question == "category" else
                     f"We have {count} {wishes_in_words(prefs, currency)[0]} in stock. What will you mainly use them for, "

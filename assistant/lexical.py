@@ -74,6 +74,15 @@ def kind_words(title: str, category: str) -> frozenset[str]:
     return frozenset(t for t in tokenize(f"{title} {category}") if t.isalpha())
 
 
+def kind_index(products: list[tuple[str, str]]) -> dict[str, list[int]]:
+    """Kind stem -> rows of the (title, category) pairs that hold it."""
+    index: dict[str, list[int]] = {}
+    for row, (title, category) in enumerate(products):
+        for word in kind_words(title, category):
+            index.setdefault(word, []).append(row)
+    return index
+
+
 @lru_cache(maxsize=1 << 16)
 def text_words(text: str) -> frozenset[str]:
     return frozenset(tokenize(text))

@@ -280,8 +280,10 @@ new good best better great nice cheap cheapest cheaper budget affordable expensi
 what which where how when who why whats any anyone there here up down out off of or and to me mine
 other others another else more less different same similar alternative alternatives instead rather ones version color
 colour size cheaper bigger smaller lighter gift gifts present presents idea ideas recommendation recommendations
-suggestion suggestions shop shopping sale sales deal deals offer offers discount later lovely etc""".split())
-KIND_STOP |= set(RECIPIENTS.replace("(?:", "").replace(")", "").replace("?", "").replace("[eé]e", "ee").split("|"))
+suggestion suggestions shop shopping sale sales deal deals offer offers discount later lovely etc
+wife husband partner boyfriend girlfriend fiance fiancee son daughter kid kids child children boy girl toddler baby teen
+teenager nephew niece dad father mom mum mother parents grandma grandpa grandmother grandfather grandson granddaughter
+brother sister friend colleague coworker boss uncle aunt him""".split())
 
 
 def head_kind(words: list[str], vocab: Vocabulary) -> tuple[str | None, bool]:
@@ -307,6 +309,7 @@ def find_kind(text: str, prefs: Preferences, vocab: Vocabulary, current: Prefere
     read against this shop's category and title words. A type the shop has never heard of in any of its texts is kept
     in the shopper's words, so the reply can say honestly that the shop does not carry it."""
     unknown: list[str] = []
+    before = vocab.rows_of(current)
     for clause in KIND_CLAUSE_RE.split(LOOKING_FOR_RE.sub(" ", text)):
         options = [[w for w in o.split() if w.isalpha() and w not in KIND_STOP]
                    for o in re.split(r"\bor\b", KIND_TAIL_RE.sub("", clause))]
@@ -318,7 +321,6 @@ def find_kind(text: str, prefs: Preferences, vocab: Vocabulary, current: Prefere
                 modifiers = [w for w in words if vocab.kind_of(w) != kind and stem(w) in vocab.text_words]
             elif never_heard:
                 missing.append(" ".join(words[-3:]))
-        before = vocab.rows_of(current)
         if kinds and before and all(vocab.kinds[k] & before for k in kinds) and not set(kinds) & vocab.category_kinds:
             prefs.words = modifiers + kinds  # "trail ones" after "running shoes": a wish within the request, not a new one
             return

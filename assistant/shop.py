@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from assistant.config import Settings, currency_problem
-from assistant.lexical import BM25Index, kind_words
+from assistant.lexical import BM25Index, kind_index
 from assistant.store import FAQ, PRODUCTS, Store, faq_lexical_text, product_lexical_text, shop_price
 from knowledge.schema import FaqEntry, Order, Product
 
@@ -83,10 +83,7 @@ class Shop:
     def kind_mask(self, kinds: list[str]) -> np.ndarray:
         """Products whose title or category words hold one of the stems."""
         if self.kind_rows is None:
-            index: dict[str, list[int]] = {}
-            for row, product in enumerate(self.products):
-                for word in kind_words(product.title, product.category):
-                    index.setdefault(word, []).append(row)
+            index = kind_index([(p.title, p.category) for p in self.products])
             self.kind_rows = {word: np.array(rows) for word, rows in index.items()}
         mask = np.zeros(len(self.products), dtype=bool)
         for kind in kinds:

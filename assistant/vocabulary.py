@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from assistant.lexical import edit_distance_1, kind_words, stem, tokenize
+from assistant.lexical import edit_distance_1, kind_index, kind_words, stem, tokenize
 from assistant.models import MissingModel, minilm_path
 from assistant.state import Preferences
 from knowledge.schema import Product
@@ -255,11 +255,8 @@ class Vocabulary:
                     vocab.models[compact(key)] = product.id
             for name, value in product.attributes.items():
                 vocab._observe(name, value, product.category)
-            words = kind_words(product.title, product.category)
             vocab.category_kinds.update(kind_words("", product.category))
-            for word in words:
-                vocab.kinds.setdefault(word, set()).add(row)
-            vocab.text_words.update(words, tokenize(" ".join([product.description, product.brand, *product.tags,
+            vocab.text_words.update(kind_words(product.title, product.category), tokenize(" ".join([product.description, product.brand, *product.tags,
                                                               *(str(v) for v in product.attributes.values())])))
         # A brand's first word alone ("Altura" for "Altura Sport") when no other brand starts with it.
         firsts = defaultdict(list)
@@ -270,6 +267,7 @@ class Vocabulary:
             if len(owners) == 1 and len(word) >= 4 and compact(word) not in vocab.brands and word not in values:
                 vocab.brands[compact(word)] = owners[0]
                 phrases["brand"].append(word)
+        vocab.kinds = {word: set(rows) for word, rows in kind_index([(p.title, p.category) for p in products]).items()}
         vocab._drop_word_brands(products, phrases)
         vocab._index_categories(phrases)
         vocab._index_attributes(phrases)
