@@ -145,7 +145,7 @@ def shown_as_matches(reply: Reply) -> list[str]:
 
 
 def content_words(text: str) -> set[str]:
-    return {w[:5] for w in re.findall(r"[a-z0-9]+", text.lower()) if len(w) >= 3 and w not in STOP}
+    return {w[:5] for w in re.findall(r"[a-z]+|[0-9]+", text.lower()) if (len(w) >= 3 or w.isdigit()) and w not in STOP}
 
 
 def claim_ok(claim: str, query: str, label: dict[str, Any], raw: dict[str, Any]) -> bool:

@@ -127,7 +127,7 @@ def wishes_in_words(prefs: Preferences, currency: str) -> list[str]:
         words.append(f"under {money(prefs.budget_max, currency)}")
     if prefs.budget_min is not None:
         words.append(f"over {money(prefs.budget_min, currency)}")
-    words += [wish_text(name, value) for name, value in prefs.must_have.items()]
+    words += [wish_text(name, value) for name, value in prefs.must_have.items()] + list(prefs.measures)
     words += [f"not {wish_text(name, value)}" for name, value in prefs.excluded.items()]
     if prefs.brands:
         words.append(f"from {' or '.join(prefs.brands)}")
@@ -335,9 +335,14 @@ class Assistant:
         fresh = u.reset_preferences or (u.intent == Intent.RECOMMEND and (
             (asked.category is not None and asked.category != state.preferences.category)
             or (bool(asked.kind) and asked.kind != state.preferences.kind)))
-        categories = shop_sections(self.vocabulary(shop).categories)
+        vocab = self.vocabulary(shop)
+        categories = shop_sections(vocab.categories)
         missing = None
-        if u.intent in (Intent.RECOMMEND, Intent.REFINE) and asked.kind and not count_matching(shop, ProductFilter(kinds=kind_stems(asked.kind))):
+        kinds = kind_stems(asked.kind)
+        # A kind the shop's texts only mention ("Laptop Power Adapter", "Garlic Bread Mix") is not a kind it sells:
+        # say so, and show what mentions it as related products, never as matches.
+        only_mentioned = bool(kinds) and not any(vocab.heads.get(k) for k in kinds)
+        if u.intent in (Intent.RECOMMEND, Intent.REFINE) and kinds and not count_matching(shop, ProductFilter(kinds=kinds)):
             missing = " or ".join(asked.kind)
         elif u.intent == Intent.RECOMMEND:
             missing = self.not_carried(shop, message, asked)
@@ -357,7 +362,7 @@ class Assistant:
         prefs = state.preferences
         currency = shop.settings.shop_currency
         count = count_matching(shop, filters_for(prefs))
-        question = should_clarify(message, state, count)
+        question = None if only_mentioned else should_clarify(message, state, count)
         if question and u.intent == Intent.RECOMMEND:
             state.asked_clarification = True
             text = (f"Happy to help! What kind of product are you looking for? We carry {', '.join(categories)}."
@@ -379,7 +384,7 @@ class Assistant:
         state.shown = [p.product.id for p in rec.picks]
         facts = [product_fact(p.product, p.price, currency, p.reasons, p.total, p.parts) for p in rec.picks]
         return FactSheet(Action.RECOMMEND, products=facts, wishes=wishes_in_words(prefs, currency),
-                         relaxed=unmet + rec.relaxed)
+                         relaxed=unmet + rec.relaxed, notes=[f"not_carried:{' or '.join(prefs.kind)}"] if only_mentioned else [])
 
     @staticmethod
     def price_step_too_far(shop: Shop, previous: Preferences, prefs: Preferences) -> bool:

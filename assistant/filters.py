@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from assistant import measures
 from assistant.lexical import kind_words, text_words
 from knowledge.schema import Product
 
@@ -36,6 +37,7 @@ class ProductFilter:
     exclude_ids: list[str] = field(default_factory=list)
     kinds: list[str] = field(default_factory=list)  # stems; a product's title or category holds one of them
     words: list[str] = field(default_factory=list)  # stems; a product's text holds all of them
+    measures: list[str] = field(default_factory=list)  # amounts ("1 kg"); a product's title or attributes state each
 
     def is_empty(self) -> bool:
         return self == ProductFilter()
@@ -85,6 +87,8 @@ class ProductFilter:
             return False
         if self.words and not set(self.words) <= text_words(product_words(product)):
             return False
+        if self.measures and not all(measures.has(measure_text(product), m) for m in self.measures):
+            return False
         if any(attribute_matches(product.attributes.get(n), lowered(w)) for n, w in self.exclude_attributes.items()):
             return False
         return all(attribute_matches(product.attributes.get(n), lowered(w)) for n, w in self.attributes.items())
@@ -93,6 +97,12 @@ class ProductFilter:
 def product_words(product: Product) -> str:
     values = " ".join(str(v) for v in product.attributes.values())
     return f"{product.title} {product.category} {product.brand} {values} {product.description}"
+
+
+def measure_text(product: Product) -> str:
+    """Where a product states its amounts: the title and the text attributes ("500 gm"), not the description,
+    whose numbers describe other things ("fits 7" to 12" tablets")."""
+    return " ".join([product.title, *(v for v in product.attributes.values() if isinstance(v, str))])
 
 
 def attribute_clause(key: str, wanted: AttrFilter, is_list: bool) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from scipy import sparse
 
 TOKEN_RE = re.compile(r"[a-z0-9]+(?:[-./][a-z0-9]+)*")
 SPLIT_RE = re.compile(r"[-./]")
+COLOURS = frozenset("black white grey gray silver gold red blue navy green olive yellow orange pink purple brown beige".split())
 STOPWORDS = frozenset(
     "a an and any are as at be but by can do for from have i in is it its me my need of on or our please so "
     "some that the this to want was we what which with you your looking show find get".split()
@@ -72,6 +73,34 @@ def edit_distance_1(a: str, b: str) -> bool:
 def kind_words(title: str, category: str) -> frozenset[str]:
     """The stems that can name what a product is: its title's and its category path's words."""
     return frozenset(t for t in tokenize(f"{title} {category}") if t.isalpha())
+
+
+# A title names what the product is before "for"/"with" ("TV Wall Mount for 37" - 65" TVs" is a mount), and each
+# " - " or "(...)" part ends in its head noun ("Dell - 90W AC Power Adapter - Black": adapter, not laptop).
+TITLE_CLAUSE_RE = re.compile(r"\s(?:for|with|without|compatible|fits|featuring|includes?|incl)\s.*$", re.I)
+TITLE_PART_RE = re.compile(r"\s[-–|]\s|[,()\[\]|:;+]")
+PATH_PART_RE = re.compile(r">|&|,|/|\band\b")
+
+
+def part_head(part: str) -> str | None:
+    """The last word of a title part or category level, skipping numbers and the unit after one ("Salt 1 kg")."""
+    head, previous = None, ""
+    for token in re.findall(r"[a-z0-9]+", part.lower()):
+        if token.isalpha() and len(token) > 1 and token not in STOPWORDS and not previous[:1].isdigit():
+            head = token
+        previous = token
+    return stem(head) if head else None
+
+
+@lru_cache(maxsize=1 << 16)
+def head_words(title: str, category: str) -> frozenset[str]:
+    """The stems that say what a product is (not what it goes with): the head of each part of its title and of each
+    leaf of its category path (upper levels group several kinds: "Toys, Games & Drones"). A one-word part of a longer
+    title is a brand or a variant ("Dell - ... - Black")."""
+    parts = [p for p in TITLE_PART_RE.split(TITLE_CLAUSE_RE.sub("", title)) if p.strip()]
+    if len(parts) > 1:
+        parts = [p for p in parts if len(p.split()) > 1]
+    return frozenset(h for h in map(part_head, parts + PATH_PART_RE.split(category.rsplit(">", 1)[-1])) if h)
 
 
 def kind_index(products: list[tuple[str, str]]) -> dict[str, list[int]]:

@@ -10,7 +10,8 @@ import re
 from typing import Any
 
 from assistant.currency import money
-from assistant.filters import attribute_matches, lowered
+from assistant import measures
+from assistant.filters import attribute_matches, lowered, measure_text
 from assistant.state import Preferences
 from knowledge.schema import Product
 
@@ -113,6 +114,7 @@ def reasons_for(product: Product, price: float, prefs: Preferences, currency: st
     """The shopper's own wishes first (budget, asked-for attributes, brand, use), then quality and stock."""
     reasons = [budget_reason(price, prefs, currency)]
     reasons += [attribute_reason(product, name, wanted) for name, wanted in prefs.must_have.items()]
+    reasons += [f"{said}, as you asked" for said in prefs.measures if measures.has(measure_text(product), said)]
     if prefs.brands and product.brand.lower() in {b.lower() for b in prefs.brands}:
         reasons.append(f"from {product.brand}, the brand you asked for")
     reasons.append(use_reason(product, prefs))

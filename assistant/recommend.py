@@ -54,6 +54,7 @@ def filters_for(prefs: Preferences, exclude_ids: list[str] | None = None) -> Pro
         exclude_ids=list(exclude_ids or []),
         kinds=kind_stems(prefs.kind),
         words=[stem(w) for w in prefs.words],
+        measures=list(prefs.measures),
     )
 
 
@@ -64,7 +65,7 @@ def kind_stems(kind: list[str]) -> list[str]:
 
 def count_matching(shop: Shop, filters: ProductFilter) -> int:
     rows = np.flatnonzero(prefilter(shop, filters))
-    if not filters.attributes and not filters.exclude_attributes and not filters.exclude_ids and not filters.words:
+    if not (filters.attributes or filters.exclude_attributes or filters.exclude_ids or filters.words or filters.measures):
         return len(rows)
     return sum(1 for i in rows if filters.matches(shop.products[i], float(shop.prices[i])))
 
@@ -81,6 +82,10 @@ def relaxations(prefs: Preferences, currency: str) -> list[tuple[Preferences, li
     steps: list[tuple[Preferences, list[str]]] = []
     dropped: list[str] = []
     current = prefs
+    if prefs.measures:  # a pack or screen size is minded least: the same product in another size is close
+        dropped = [f"in {' and '.join(prefs.measures)}"]
+        current = replace(current, measures=[])
+        steps.append((current, dropped))
     if prefs.must_have:
         # One wish at a time first (oldest first: the latest is what the shopper just asked for), then all.
         for name, value in list(prefs.must_have.items())[:-1] if len(prefs.must_have) > 1 else []:

@@ -14,10 +14,10 @@ import sys
 import time
 from typing import Any
 
-from assistant import currency
+from assistant import currency, measures
 from assistant.refusals import refusal
 from assistant.state import DialogueState, Intent, Preferences, Understanding
-from assistant.lexical import stem
+from assistant.lexical import COLOURS, stem
 from assistant.vocabulary import BASE_SYNONYMS, AttributeInfo, Vocabulary, compact, english_words
 from knowledge.schema import Product
 
@@ -286,15 +286,30 @@ teenager nephew niece dad father mom mum mother parents grandma grandpa grandmot
 brother sister friend colleague coworker boss uncle aunt him""".split())
 
 
+PACKAGING = set("bag bags pack packs packet packets bottle bottles box boxes tray trays jar jars can cans tin tins pouch "
+                "pouches tub tubs carton cartons sachet sachets".split())
+
+
 def head_kind(words: list[str], vocab: Vocabulary) -> tuple[str | None, bool]:
     """(stem of the kind this shop sells that the words name, or None; whether they name one it has never heard of).
 
-    The head is the last word ("aa batteries"); a word of the shop's category paths beats a title word ("samsung
-    dishwasher stainless" is a dishwasher); a typo that cannot be fixed falls back to the word before it."""
+    The head is the last word ("aa batteries", "face wash") when some product of the shop is one; when none is
+    ("samsung dishwasher stainless", "ink cartridge black"), the last earlier word that mostly names products, else a
+    word of the category paths; a typo that cannot be fixed falls back to the word before it."""
+    if len(words) > 1 and words[-1] in PACKAGING:
+        words = words[:-1]  # "atta 10 kg bag", "tea bags": the bag holds the product
+    words = [w for w in words if w not in COLOURS] or words  # "ink cartridge black": a colour is never the kind
     known = [(vocab.kind_of(w), w) for w in words]
-    in_path = [k for k, _ in known if k in vocab.category_kinds]
-    if in_path:
-        return in_path[-1], False
+    if known[-1][0] is None and english_words().intersection((words[-1], stem(words[-1]))):
+        # No title or category of the shop uses the word: a synonym ("side by side fridge": its refrigerators), or a
+        # kind it does not sell, though a description may mention it ("cigarettes", "electric toothbrush").
+        like = vocab.kind_like(words[-1])
+        return like, like is None
+    if known[-1][0] and vocab.heads.get(known[-1][0]):
+        return known[-1][0], False
+    for named in ([k for k, _ in known if k and vocab.names_products(k)], [k for k, _ in known if k in vocab.category_kinds]):
+        if named:
+            return named[-1], False
     for kind, word in reversed(known):
         if kind:
             return kind, False
@@ -413,6 +428,15 @@ def find_numbers(text: str, prefs: Preferences, vocab: Vocabulary, attrs: dict[s
             number = value * factor
             prefs.must_have[info.name] = {bound: int(number) if number.is_integer() else number}
         text = blank(text, (m.start() - (len(cue.group()) if cue else 0), m.end()))  # never read later as a price
+    return text
+
+
+def find_measures(text: str, prefs: Preferences) -> str:
+    """Amounts the shop's typed attributes did not take ("1 kg sugar", "65 inch tv"): matched against the products'
+    own text, and never read later as a price or a kind of product ("3 litre" is no "litre")."""
+    for _, span, said in measures.amounts(text):
+        prefs.measures.append(said)
+        text = blank(text, span)
     return text
 
 
@@ -555,7 +579,8 @@ def parse(message: str, state: DialogueState, vocab: Vocabulary,
     prefs = Preferences(category=find_category(work, vocab))
     find_recipient(work, prefs)
     find_use_case(work, prefs, vocab)
-    work = find_brands(find_budget(find_attributes(work, prefs, vocab), prefs, vocab.currency, vocab.rates), prefs, vocab)
+    work = find_measures(find_attributes(work, prefs, vocab), prefs)
+    work = find_brands(find_budget(work, prefs, vocab.currency, vocab.rates), prefs, vocab)
     if prefs.category is None:  # a shop whose categories the vocabulary names needs no other type
         find_kind(work, prefs, vocab, state.preferences)
     if products_by_id is not None:

@@ -23,6 +23,7 @@ import numpy as np
 
 from assistant.embeddings import embed
 from assistant.filters import ProductFilter
+from assistant.lexical import COLOURS
 from assistant.store import product_text
 from knowledge.schema import Product
 
@@ -37,7 +38,6 @@ WHOLE = {"max_per_brand", "low_stock", "rating_prior_reviews"}
 # Stock signal: a healthy shelf beats a nearly empty one, which beats "the shop did not say".
 STOCK_HEALTHY, STOCK_LOW, STOCK_UNKNOWN, STOCK_OUT = 1.0, 0.6, 0.3, 0.0
 CROSS_ENCODER_POOL = 12  # the retriever's top 12 (its recall@10 is 0.93) keep a cross-encoder turn near half a second
-COLOURS = frozenset("black white grey gray silver gold red blue navy green olive yellow orange pink purple brown beige".split())
 
 
 def is_number(value: object) -> bool:

@@ -10,6 +10,8 @@ from dataclasses import asdict, dataclass, field, fields
 from enum import Enum
 from typing import Any
 
+from assistant import measures
+
 
 class Intent(str, Enum):
     RECOMMEND = "recommend"  # browse / "I need running shoes"
@@ -39,6 +41,7 @@ class Preferences:
     recipient: str | None = None
     kind: list[str] = field(default_factory=list)  # the product type in the shopper's words ("lawn mowers"), any of
     words: list[str] = field(default_factory=list)  # words the product's text should hold ("wireless"): given up first
+    measures: list[str] = field(default_factory=list)  # amounts the product's text should state ("1 kg", "65 inch")
 
     def merged_with(self, update: "Preferences") -> "Preferences":
         """Later statements win; attribute and brand wishes accumulate."""
@@ -51,6 +54,7 @@ class Preferences:
                 setattr(merged, item.name, list(dict.fromkeys(getattr(merged, item.name) + value)))
             elif value is not None:
                 setattr(merged, item.name, value)
+        merged.measures = measures.merge(self.measures, update.measures)
         # Saying "not Kestrel" after "Kestrel please" removes it from the wanted brands, and vice versa.
         merged.brands = [b for b in merged.brands if b.lower() not in {a.lower() for a in update.avoid_brands}]
         merged.avoid_brands = [b for b in merged.avoid_brands if b.lower() not in {a.lower() for a in update.brands}]

@@ -58,7 +58,10 @@ def product_line(index: int, p: ProductFact) -> str:
 
 def recommend_parts(sheet: FactSheet) -> list[Part]:
     n = len(sheet.products)
-    if sheet.relaxed:
+    if thing := sheet.note_value("not_carried"):
+        intro = (f"We don't carry {thing} as such. {'This product mentions' if n == 1 else 'These products mention'} "
+                 f"{thing}, in case {'it helps' if n == 1 else 'one helps'}:")
+    elif sheet.relaxed:
         missing = ", ".join(sheet.relaxed)
         intro = (f"We don't have anything that matches all of that ({missing}). "
                  f"Here {'is the nearest alternative' if n == 1 else f'are the {n} nearest alternatives'}, "

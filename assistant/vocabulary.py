@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from assistant.lexical import edit_distance_1, kind_index, kind_words, stem, tokenize
+from assistant.lexical import edit_distance_1, head_words, kind_index, kind_words, stem, tokenize
 from assistant.models import MissingModel, minilm_path
 from assistant.state import Preferences
 from knowledge.schema import Product
@@ -175,6 +175,7 @@ def english_words() -> frozenset[str]:
     return COMMON_WORDS
 
 
+HEAD_SHARE = 0.5  # of the products a word appears in, the share it must head to name a kind of product
 KIND_SYNONYM = 0.8  # MiniLM: fridge/refrigerator 0.96, couch/sofa 0.86; related kinds: novel/book 0.77, toothbrush/paste 0.72
 WORD_RE = re.compile(r"[^\W\d_]+")
 
@@ -185,10 +186,12 @@ def compact(text: str) -> str:
 
 
 def phrase_pattern(phrases: list[str]) -> re.Pattern[str] | None:
-    """One regex for many phrases, longest first, flexible about spaces and hyphens between words."""
+    """One regex for many phrases, longest first, flexible about spaces and hyphens between words. Messages are read
+    lower-cased, so the phrases are too ("Backpacks" is a shop's category name)."""
     if not phrases:
         return None
-    parts = [r"[\s_-]?".join(re.escape(w) for w in re.split(r"[\s_\-]+", p)) for p in sorted(set(phrases), key=len, reverse=True)]
+    lowered = sorted({p.lower() for p in phrases}, key=len, reverse=True)
+    parts = [r"[\s_-]?".join(re.escape(w) for w in re.split(r"[\s_\-]+", p)) for p in lowered]
     return re.compile(r"(?<![\w])(?:" + "|".join(parts) + r")(?![\w])")
 
 
@@ -232,6 +235,7 @@ class Vocabulary:
     kinds: dict[str, set[int]] = field(default_factory=dict)  # stem of a title or category word -> rows of products with it
     category_rows: dict[str, set[int]] = field(default_factory=dict)  # category -> rows of its products
     category_kinds: set[str] = field(default_factory=set)  # stems of category path words: the surest names of a kind
+    heads: dict[str, set[int]] = field(default_factory=dict)  # stem -> rows of the products it says what they are
     text_words: set[str] = field(default_factory=set)  # every stem in the shop's product texts (descriptions too)
     currency: str = "USD"  # the shop's: a bare number in a budget is in it
     rates: dict[str, float] = field(default_factory=dict)  # other currencies a budget may be stated in
@@ -256,6 +260,8 @@ class Vocabulary:
             for name, value in product.attributes.items():
                 vocab._observe(name, value, product.category)
             vocab.category_kinds.update(kind_words("", product.category))
+            for head in head_words(product.title, product.category):
+                vocab.heads.setdefault(head, set()).add(row)
             vocab.text_words.update(kind_words(product.title, product.category), tokenize(" ".join([product.description, product.brand, *product.tags,
                                                               *(str(v) for v in product.attributes.values())])))
         # A brand's first word alone ("Altura" for "Altura Sport") when no other brand starts with it.
@@ -330,6 +336,8 @@ class Vocabulary:
         for fragment, words in CATEGORY_SYNONYMS.items():
             targets = sorted(c for c in self.categories if fragment in c and ">" not in c)
             for word in words if targets else ():
+                if self.heads.get(stem(word), set()) - self.category_rows[targets[0]]:
+                    continue  # the shop's own titles use the word for other products ("Tea Bags" beside "Backpacks")
                 if compact(word) not in self.category_terms:
                     self.category_terms[compact(word)] = targets[0]
                     self.synonym_terms.add(compact(word))
@@ -403,8 +411,9 @@ class Vocabulary:
                 candidates.add(shorter)
             candidates.update(self._deletes.get(shorter, ()))
         candidates = {w for w in candidates if w[0] == token[0] and edit_distance_1(token, w)}  # typos keep the first letter
-        # Typing drops a letter more often than it adds one: prefer the longer word, then a fixed order.
-        return min(candidates, key=lambda w: (-len(w), w)) if candidates else token
+        # Typing drops a letter more often than it adds one: prefer the longer word, then the one more products use
+        # ("harpik": Harpic, 14 products, not Harnik, 1), then a fixed order.
+        return min(candidates, key=lambda w: (-len(w), -len(self.kinds.get(stem(w), ())), w)) if candidates else token
 
     def normalize(self, message: str) -> str:
         """Lower case, straight quotes, typos fixed against the shop's words, spelled-out numbers as digits."""
@@ -431,6 +440,11 @@ class Vocabulary:
         if prefs.kind:
             return set().union(*(self.kinds.get(stem(k.split()[-1]), set()) for k in prefs.kind))
         return None
+
+    def names_products(self, kind: str) -> bool:
+        """Whether a kind word mostly says what products are ("bread" in a shop with only "Garlic Bread Mix" does not;
+        "brown" in "Brown Rice" and "Bag - Brown" does not either)."""
+        return len(self.heads.get(kind, ())) >= HEAD_SHARE * len(self.kinds.get(kind, ()))
 
     def kind_like(self, word: str) -> str | None:
         """A kind this shop has under another name ("fridge" -> refrigerator): the nearest of its category words by

@@ -345,3 +345,27 @@ def test_budgets_in_a_rupee_shop(text: str, rates: dict[str, float], low: float 
     prefs = Preferences()
     find_budget(text, prefs, "INR", rates)
     assert (prefs.budget_min, prefs.budget_max) == (low, high)
+
+
+@pytest.mark.parametrize("title, category, heads", [
+    ("Dell - 90W AC Power Adapter - Black", "Computers & Tablets > Laptop Accessories > Laptop Chargers & Adapters",
+     {"adapter", "charger"}),  # the laptop is what it goes with; "Black" and "Dell" are a variant and a brand
+    ('Peerless - Ultraslim Flat TV Wall Mount for Most 37" - 65" TVs', "TV & Home Theater > TV Mounts", {"mount"}),
+    ("Tata Salt 1 kg", "Grocery > Salt, Sugar & Jaggery", {"salt", "sugar", "jaggery"}),
+    ("Aquarius - Fender Playing Cards Gift Tin - Red/Black", "Toys, Games & Drones > Music Memorabilia",
+     {"tin", "memorabilia"}),  # an upper level groups kinds: these cards are no drone
+])
+def test_the_words_that_say_what_a_product_is(title: str, category: str, heads: set[str]) -> None:
+    from assistant.lexical import head_words
+
+    assert head_words(title, category) == heads
+
+
+def test_a_shop_word_used_for_other_products_is_no_category_synonym() -> None:
+    rows = [Product(id="b1", title="Skybags Trek Backpack", price=999, currency="USD", category="Backpacks"),
+            Product(id="t1", title="Tetley Green Tea Bags", price=150, currency="USD", category="Grocery > Tea"),
+            Product(id="t2", title="Lipton Tea Bags", price=120, currency="USD", category="Grocery > Tea")]
+    vocab = Vocabulary.from_products(rows)
+    reading = parse("green tea bags", DialogueState("t"), vocab)
+    assert reading.preferences.category is None and reading.preferences.kind == ["tea"]
+    assert parse("school backpacks", DialogueState("t"), vocab).preferences.category == "Backpacks"

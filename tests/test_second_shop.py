@@ -35,6 +35,10 @@ ROWS = [
     ("f2", "Whirlpool 215 L Frost Free Refrigerator", "₹22,490", "Whirlpool", "Appliances > Refrigerators"),
     ("c1", "Prestige Pressure Cooker 3 Litre", "₹1,299", "Prestige", "Home & Kitchen > Cookware"),
     ("c2", "Hawkins Pressure Cooker 5 Litre", "₹1,899", "Hawkins", "Home & Kitchen > Cookware"),
+    ("m1", "Snapin Cheesy Garlic Bread Mix 200 g", "₹79", "Snapin", "Packaged Food > Baking Mixes"),
+    ("h1", "Harpic Power Plus Toilet Cleaner 500 ml", "₹99", "Harpic", "Home Care > Toilet Cleaners"),
+    ("h2", "Harpic Bathroom Cleaner 500 ml", "₹109", "Harpic", "Home Care > Bathroom Cleaners"),
+    ("h3", "Harnik Glass Cleaner 500 ml", "₹89", "Harnik", "Home Care > Glass Cleaners"),
 ]
 
 
@@ -139,3 +143,31 @@ def test_a_product_titled_with_the_shoppers_own_word_is_not_an_ungrounded_mentio
     plain = next(p for p in shop.products if p.id == "r3")
     renamed = Shop(**{**vars(shop), "products": shop.products + [type(plain)(**{**vars(plain), "id": "w1", "title": "Rice"})]})
     assert guard.check(reply.text, reply.sheet, renamed) == [], reply.text
+
+
+def test_a_pack_size_is_met_from_the_title(rupee_assistant: Assistant) -> None:
+    reply = ask(rupee_assistant, "pack", "basmati rice 5 kg")
+    assert titles(reply)[:1] == ["Daawat Basmati Rice Rozana 5 kg"] and "5 kg, as you asked" in reply.text, reply.text
+    assert reply.preferences["kind"] == ["rice"]  # the unit is never the kind of product
+
+
+def test_a_size_no_product_has_is_given_up_and_said(rupee_assistant: Assistant) -> None:
+    reply = ask(rupee_assistant, "size", "pressure cooker 10 litre")
+    assert titles(reply) and all("Pressure Cooker" in t for t in titles(reply)), reply.text
+    assert reply.sheet.relaxed == ["in 10 litre"] and "as you asked" not in reply.text
+
+
+def test_a_kind_the_shop_only_mentions_is_not_carried_and_what_mentions_it_is_labelled(rupee_assistant: Assistant) -> None:
+    reply = ask(rupee_assistant, "bread", "brown bread")  # only a bread *mix*: the mix is no bread
+    assert reply.sheet.has_note("not_carried") and "don't carry bread as such" in reply.text, reply.text
+    assert titles(reply) == ["Snapin Cheesy Garlic Bread Mix 200 g"]
+
+
+def test_the_kind_is_the_last_word_that_names_products(rupee_assistant: Assistant) -> None:
+    reply = ask(rupee_assistant, "packaging", "sunflower oil 1 L bottle")  # the bottle holds the product
+    assert reply.preferences["kind"] == ["oil"] and titles(reply)[:1] == ["Sunflower Oil 1 L"], reply.text
+
+
+def test_a_brand_typo_goes_to_the_brand_more_products_carry(rupee_assistant: Assistant) -> None:
+    reply = ask(rupee_assistant, "typo-brand", "harpik toilet cleaner")  # one edit from Harpic (2) and Harnik (1)
+    assert reply.preferences["brands"] == ["Harpic"] and titles(reply)[:1] == ["Harpic Power Plus Toilet Cleaner 500 ml"], reply.text
