@@ -24,7 +24,7 @@ from assistant.embeddings import embed
 from assistant.factsheet import CartLine, FactSheet, faq_fact, product_fact, quotable_attributes
 from assistant.filters import ProductFilter
 from assistant.llm import ChatModel, LLMConfig, configured_llm
-from assistant.policy import Action, action_for, should_clarify, wants_more
+from assistant.policy import Action, action_for, should_clarify
 from assistant.reasons import describe_value, wish_text
 from assistant.recommend import count_matching, filters_for, kind_stems, recommend
 from assistant.refusals import refusal
@@ -49,6 +49,7 @@ FAQ_CONFIDENT = 0.45
 FAQ_NEAREST = 3
 ID_NUMBER_RE = re.compile(r"[#$€£₹]?\b[\w-]*\d[\w.-]*")
 MAX_COMPARE = 4
+MAX_SEEN = 60  # products remembered as shown for one request: "anything else?" many times over still moves on
 MAX_QTY = 10
 REQUEST_CHARS = 300
 CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -348,12 +349,12 @@ class Assistant:
             missing = self.not_carried(shop, message, asked)
         if missing:
             return FactSheet(Action.RECOMMEND, notes=[f"not_carried:{missing}"], categories=categories)
-        more = wants_more(message, u)
-        exclude = list(state.shown) if more else []
+        more = u.exclude_shown and u.intent == Intent.REFINE
+        exclude = list(dict.fromkeys(state.seen + state.shown)) if more else []
         previous = state.preferences
         state.preferences = u.preferences if fresh else state.preferences.merged_with(u.preferences)
         if fresh or not state.request:
-            state.request, state.asked_clarification = message[:REQUEST_CHARS], False
+            state.request, state.asked_clarification, state.seen = message[:REQUEST_CHARS], False, []
         elif u.intent == Intent.RECOMMEND and not more:
             state.request = f"{state.request} {message}"[-REQUEST_CHARS:]
         if state.preferences.words and not count_matching(shop, filters_for(state.preferences)):
@@ -377,14 +378,17 @@ class Assistant:
             state.preferences = prefs = previous
         rec = recommend(shop, prefs, state.request, self.scorer_config, self.relevance, self.config.picks, exclude)
         if state.shown and [p.product.id for p in rec.picks] == state.shown:
-            # The same list again, unasked: show what was not shown yet, or say that nothing new matches.
+            # The same list again, unasked: show what was not shown yet.
             rec = recommend(shop, prefs, state.request, self.scorer_config, self.relevance, self.config.picks, state.shown)
-            if not rec.picks:
-                return FactSheet(Action.RECOMMEND, notes=["nothing_new"], wishes=wishes_in_words(prefs, currency))
+            exclude = state.shown
+        if exclude and not rec.picks:  # or say that nothing new matches
+            return FactSheet(Action.RECOMMEND, notes=["nothing_new"], wishes=wishes_in_words(prefs, currency))
         state.shown = [p.product.id for p in rec.picks]
+        state.seen = list(dict.fromkeys(state.seen + state.shown))[-MAX_SEEN:]
         facts = [product_fact(p.product, p.price, currency, p.reasons, p.total, p.parts) for p in rec.picks]
         return FactSheet(Action.RECOMMEND, products=facts, wishes=wishes_in_words(prefs, currency),
-                         relaxed=unmet + rec.relaxed, notes=[f"not_carried:{' or '.join(prefs.kind)}"] if only_mentioned else [])
+                         relaxed=unmet + rec.relaxed,
+                         notes=[f"not_carried:{' or '.join(prefs.kind)}"] if only_mentioned else ["others"] if exclude else [])
 
     @staticmethod
     def price_step_too_far(shop: Shop, previous: Preferences, prefs: Preferences) -> bool:

@@ -15,7 +15,6 @@ from assistant.state import DialogueState, Intent, Preferences, Understanding
 CLARIFY_ABOVE = 12  # matching products beyond which a request without budget, use or features is too broad
 JUST_SHOW_RE = re.compile(r"\b(?:just|simply)\s+(?:show|give|recommend|suggest|pick)\b|\b(?:anything|whatever|surprise me|"
                           r"doesn'?t matter|don'?t care|no preference|up to you|you (?:choose|pick|decide)|any (?:is|will do))\b")
-MORE_RE = re.compile(r"\b(?:more|other|different|else|another)\b")
 
 
 class Action(str, Enum):
@@ -48,11 +47,6 @@ def should_clarify(message: str, state: DialogueState, matching: int) -> str | N
     if state.asked_clarification or JUST_SHOW_RE.search(message.lower()) or matching <= CLARIFY_ABOVE:
         return None
     return key_wish_missing(state.preferences)
-
-
-def wants_more(message: str, understanding: Understanding) -> bool:
-    """ "Show me other ones": same wishes, products not shown yet."""
-    return understanding.intent == Intent.REFINE and understanding.preferences.is_empty() and bool(MORE_RE.search(message.lower()))
 
 
 def action_for(understanding: Understanding) -> Action:

@@ -168,6 +168,12 @@ CHITCHAT_RE = rx(r"^(?:hi|hello|hey|heya|hiya|howdy|yo|greetings|good (?:morning
                  r"buen[oa]s (?:días|dias|tardes|noches)|bonjour|bonsoir|salut|hallo|guten (?:tag|morgen|abend)|servus|moin",
                  r"ciao|buongiorno|olá|ola|oi|merci|gracias|danke|grazie|obrigad[oa])\b",
                  r"\bhow are you\b|\bwho are you\b|\bwhat can you do\b|\bnice to meet\b")
+MORE_RE = re.compile(r"\b(?:more|other|different|else|another)\b")
+# A verdict on the products shown ("they look ugly", "not my style"): other products, never a kind named "ugly".
+DISLIKE_RE = re.compile(r"\b(?:ugly|hideous|boring|meh|dislike|hate (?:it|them|these|those|that)|(?:do not|don'?t|didn'?t) (?:really )?"
+                        r"(?:like|love|want) (?:it|them|these|those|that|this|any)|not (?:really )?(?:my|for me|a fan|"
+                        r"(?:my|the) (?:style|taste|thing))|none of (?:these|those|them)|neither|not (?:what i|quite)|"
+                        r"(?:look|looks|looking|seem|seems) (?:bad|cheap|weird|odd|old|dated)|not (?:good|great|nice) enough)\b")
 RESET_RE = re.compile(r"\b(?:start over|start again|from scratch|never ?mind|forget (?:it|that|everything|about it)|new search|"
                       r"something (?:completely |totally )?different)\b")
 # (pattern, attribute base word or "price", bound): refinements relative to the products shown or referenced.
@@ -271,7 +277,7 @@ KIND_CLAUSE_RE = re.compile(r"[,.;:!?()\[\]/]+|\s-\s|\b(?:and then|also|but|if|s
 KIND_TAIL_RE = re.compile(r"\b(?:for|with|without|that|thats|which|who|under|below|over|above|less|more|from|like|than|in|on|at|"
                           r"around|about|between|near|except|not|no|instead|apart)\b.*$")
 KIND_STOP = set("""a an the some any all my our your his her their its this that these those it them they me i you we us he she
-guys folks one ones thing things stuff something anything kind type sort sorts kinds item items product products option options
+none neither nothing guys folks one ones thing things stuff something anything kind type sort sorts kinds item items product products option options
 hi hello hey hiya yo please pls plz thanks thank ok okay yes yeah no nope just really very maybe perhaps also too even still
 do does did doing done have has had having get got getting buy bought buying need needs needed want wants wanted wanna looking
 look find show see tell told ask asked pick picking take give use try trying recommend suggest sell sells selling carry stock
@@ -581,7 +587,8 @@ def parse(message: str, state: DialogueState, vocab: Vocabulary,
     find_use_case(work, prefs, vocab)
     work = find_measures(find_attributes(work, prefs, vocab), prefs)
     work = find_brands(find_budget(work, prefs, vocab.currency, vocab.rates), prefs, vocab)
-    if prefs.category is None:  # a shop whose categories the vocabulary names needs no other type
+    disliked = bool(state.shown) and bool(DISLIKE_RE.search(work))
+    if prefs.category is None and not disliked:  # a shop whose categories the vocabulary names needs no other type
         find_kind(work, prefs, vocab, state.preferences)
     if products_by_id is not None:
         refs = [r for r in dict.fromkeys(refs) if r in products_by_id]
@@ -592,6 +599,9 @@ def parse(message: str, state: DialogueState, vocab: Vocabulary,
     flags = vocab.patterns.get("flag")  # "noise cancelling" is no cancellation
     plain = flags.sub(lambda m: " " * len(m.group()), text) if flags else text
     intent, action, certain = find_intent(plain, state, prefs, refs, order_id, comparative, reset)
+    if disliked and intent in (Intent.CHITCHAT, Intent.PRODUCT_QUESTION, Intent.RECOMMEND, Intent.REFINE):
+        intent, certain = Intent.REFINE, True
+    more = intent == Intent.REFINE and (disliked or (prefs.is_empty() and bool(MORE_RE.search(plain))))
     if intent in (Intent.PRODUCT_QUESTION, Intent.CART, Intent.COMPARE) and not refs:
         if intent == Intent.COMPARE and not prefs.brands or PLURAL_PRONOUN_RE.search(plain):
             refs = list(state.shown)  # "compare them", "which one is lighter?", "are they waterproof?"
@@ -599,7 +609,7 @@ def parse(message: str, state: DialogueState, vocab: Vocabulary,
             refs = [single]
     return Understanding(intent=intent, preferences=wishes_for(intent, prefs), product_refs=refs, cart_action=action, order_id=order_id, email=email,
                          reset_preferences=reset and intent in (Intent.RECOMMEND, Intent.REFINE), source="rules",
-                         guessed=not certain)
+                         guessed=not certain, exclude_shown=more)
 
 
 # ---- evaluation on labelled customer-support requests -------------------------------------------

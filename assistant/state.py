@@ -75,6 +75,7 @@ class Understanding:
     order_id: str | None = None
     email: str | None = None
     reset_preferences: bool = False  # "actually, show me headphones instead"
+    exclude_shown: bool = False  # "anything else?", "they look ugly": the same wishes, not the products shown
     source: str = "rules"  # "llm" or "rules"
     guessed: bool = False  # the rules matched no specific pattern (a weak cue, or only the default reading)
 
@@ -91,6 +92,7 @@ class DialogueState:
     session_id: str
     preferences: Preferences = field(default_factory=Preferences)
     shown: list[str] = field(default_factory=list)  # products in the last recommendation, in order
+    seen: list[str] = field(default_factory=list)  # every product shown for the current request ("anything else?")
     cart: dict[str, int] = field(default_factory=dict)  # product id -> quantity
     history: list[Turn] = field(default_factory=list)
     asked_clarification: bool = False  # we asked one question for the current request already
@@ -108,6 +110,7 @@ class DialogueState:
             session_id=data["session_id"],
             preferences=Preferences(**data.get("preferences", {})),
             shown=list(data.get("shown", [])),
+            seen=list(data.get("seen", [])),
             cart={str(k): int(v) for k, v in data.get("cart", {}).items()},
             history=[Turn(**turn) for turn in data.get("history", [])],
             asked_clarification=bool(data.get("asked_clarification", False)),

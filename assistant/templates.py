@@ -67,7 +67,9 @@ def recommend_parts(sheet: FactSheet) -> list[Part]:
                  f"Here {'is the nearest alternative' if n == 1 else f'are the {n} nearest alternatives'}, "
                  f"which may not meet every wish:")
     elif sheet.wishes:
-        intro = f"Here {'is my top pick' if n == 1 else f'are my top {n} picks'} for {', '.join(sheet.wishes)}:"
+        picks = ("one more" if n == 1 else f"{n} others") if sheet.has_note("others") else (
+            "my top pick" if n == 1 else f"my top {n} picks")
+        intro = f"Here {'is' if n == 1 else 'are'} {picks} for {', '.join(sheet.wishes)}:"
     else:
         intro = f"Here {'is a popular pick' if n == 1 else f'are {n} popular picks'} from the shop:"
     parts: list[Part] = [("intro", intro)]

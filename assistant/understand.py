@@ -219,6 +219,7 @@ def understand(message: str, state: DialogueState, vocab: Vocabulary, products: 
     if reading.preferences.category is None:  # the kind is read against the shop's own words, which the model never saw
         reading.preferences.kind, reading.preferences.words = parsed.preferences.kind, parsed.preferences.words
     reading.preferences.measures = parsed.preferences.measures  # amounts are read exactly, in the shop's text's units
+    reading.exclude_shown = reading.exclude_shown or parsed.exclude_shown
     return reading
 
 

@@ -36,7 +36,8 @@ def expand(text: str) -> str:
     return text.replace("{LONG}", "I need a laptop for work. " + "blah " * 4_000)
 
 
-def check_turn(reply: Reply, expect: dict[str, Any], assistant: Assistant, where: str, before: list[str]) -> None:
+def check_turn(reply: Reply, expect: dict[str, Any], assistant: Assistant, where: str, before: list[str],
+               earlier: set[str]) -> None:
     shop = assistant.current_shop()
     text, lower = reply.text, reply.text.lower()
     shown = [p["id"] for p in reply.products]
@@ -69,6 +70,8 @@ def check_turn(reply: Reply, expect: dict[str, Any], assistant: Assistant, where
         assert reply.cart == expect["cart"], f"{where}: cart {reply.cart}, wanted {expect['cart']}"
     if expect.get("new_products"):  # none of the products of the turn before (or none at all, with a reason)
         assert not set(shown) & set(before), f"{where}: shown again {set(shown) & set(before)}\n{text}"
+    if expect.get("unseen_products"):  # none shown at any turn before in this story
+        assert shown and not set(shown) & earlier, f"{where}: shown before {set(shown) & earlier}\n{text}"
     if "alternatives" in expect:
         assert bool(reply.sheet.relaxed) == expect["alternatives"], f"{where}: relaxed {reply.sheet.relaxed}\n{text}"
 
@@ -98,12 +101,14 @@ def test_story(story: dict[str, Any], reader: str, request: pytest.FixtureReques
     session = f"story-{abs(hash(story['name'])) % 10**12}"
     assistant.sessions.reset(session)
     before: list[str] = []
+    earlier: set[str] = set()
     for number, turn in enumerate(story["turns"], start=1):
         where = f"{story['name']} turn {number} ({turn['user'][:60]!r})"
         reply = assistant.reply(session, expand(turn["user"]))
         check_always(reply, assistant, where)
-        check_turn(reply, turn.get("expect", {}), assistant, where, before)
+        check_turn(reply, turn.get("expect", {}), assistant, where, before, earlier)
         before = [p["id"] for p in reply.products]
+        earlier.update(before)
 
 
 def test_there_are_enough_stories() -> None:
