@@ -32,6 +32,7 @@ from assistant.retriever import likely_categories, search_faq
 from assistant.scorer import Relevance, ScorerConfig, relevance_for
 from assistant.sessions import SessionStore
 from assistant.shop import LiveShop, Shop
+from assistant.spelling import question_words
 from assistant.state import DialogueState, Intent, Preferences, Understanding
 from assistant.understand import maybe_policy_question, understand
 from assistant.vocabulary import Vocabulary
@@ -47,7 +48,6 @@ POLICY_SIMILARITY_DEFAULT = 0.50
 # entries mostly score 0.49 and above, requests no entry answers mostly below 0.43 (reports/realworld.md).
 FAQ_CONFIDENT = 0.45
 FAQ_NEAREST = 3
-ID_NUMBER_RE = re.compile(r"[#$€£₹]?\b[\w-]*\d[\w.-]*")
 MAX_COMPARE = 4
 MAX_SEEN = 60  # products remembered as shown for one request: "anything else?" many times over still moves on
 MAX_QTY = 10
@@ -244,31 +244,31 @@ class Assistant:
             self._vocab = (shop.version, Vocabulary.from_products(shop.products, settings.shop_currency, settings.rates))
         return self._vocab[1]
 
-    def faq_similarity(self, shop: Shop, message: str) -> np.ndarray:
-        """Cosine similarity of the message to each of the shop's policy entries (the closer of two views of it)."""
+    def faq_similarity(self, shop: Shop, question: str) -> np.ndarray:
+        """Cosine similarity of a policy question (`Understanding.question`) to each of the shop's entries (the closer
+        of two views of it)."""
         if self._faq_vectors is None or self._faq_vectors[0] != shop.version:
             # Each entry twice: its question, and its question with the start of its answer (the answer's words
             # catch questions phrased unlike the title: "is support open on sundays" -> "How can I contact a person?").
             texts = [entry.question for entry in shop.faq] + [f"{entry.question} {entry.answer[:300]}" for entry in shop.faq]
             self._faq_vectors = (shop.version, embed(texts))  # unit vectors: a dot product is the cosine
-        # Order numbers, amounts and names say nothing about which policy is asked ("cancel purchase 113542617735902").
-        words = ID_NUMBER_RE.sub(" ", message[: rules.MAX_CHARS])
+        words = question
         last = self._faq_last  # a turn asks twice (is it a policy question? which entry?): embed the message once
         if last is None or last[:2] != (shop.version, words):
             both = self._faq_vectors[1] @ embed([words])[0]
             last = self._faq_last = (shop.version, words, np.maximum(both[: len(shop.faq)], both[len(shop.faq):]))
         return last[2]
 
-    def policy_similarity(self, shop: Shop, message: str) -> float:
-        """Cosine similarity of the message to the closest of the shop's policy questions."""
-        return float(self.faq_similarity(shop, message).max()) if shop.faq else 0.0
+    def policy_similarity(self, shop: Shop, question: str) -> float:
+        """Cosine similarity of the question to the closest of the shop's policy questions."""
+        return float(self.faq_similarity(shop, question).max()) if shop.faq else 0.0
 
-    def faq_answer(self, shop: Shop, message: str) -> FactSheet:
+    def faq_answer(self, shop: Shop, question: str) -> FactSheet:
         """The entry that answers the question, or, when none is close enough to be sure, the nearest topics to
         choose from (and a person): a wrong policy stated with confidence is worse than asking."""
         if not shop.faq:
             return FactSheet(Action.FAQ_ANSWER, notes=["no_entry"])
-        similarity = self.faq_similarity(shop, message)
+        similarity = self.faq_similarity(shop, question)
         order = np.argsort(-similarity)
         if similarity[order[0]] >= FAQ_CONFIDENT:
             return FactSheet(Action.FAQ_ANSWER, faq=[faq_fact(shop.faq[int(order[0])])])
@@ -295,8 +295,8 @@ class Assistant:
         u = understand(message, state, vocab, shop.by_id, self.llm, likely)
         bar = POLICY_SIMILARITY.get(u.intent, POLICY_SIMILARITY_DEFAULT)
         identifiers = bool(u.email or u.order_id)  # a message carrying an order id or email is about an order
-        if not identifiers and maybe_policy_question(message, u, state) and self.policy_similarity(shop, message) >= bar:
-            u = Understanding(Intent.FAQ, Preferences(category=u.preferences.category), source=u.source)
+        if not identifiers and maybe_policy_question(message, u, state) and self.policy_similarity(shop, u.question) >= bar:
+            u = Understanding(Intent.FAQ, Preferences(category=u.preferences.category), source=u.source, question=u.question)
         if u.intent not in (Intent.ORDER_STATUS, Intent.OUT_OF_SCOPE) and identifiers and (state.order_id or state.order_email):
             u = replace(u, intent=Intent.ORDER_STATUS)  # the other half of a lookup in progress
         sheet = self.act(shop, state, u, message)
@@ -316,7 +316,7 @@ class Assistant:
         if action == Action.PRODUCT_ANSWER:
             return self.product_answer(shop, state, u, message)
         if action == Action.FAQ_ANSWER:
-            return self.faq_answer(shop, message)
+            return self.faq_answer(shop, u.question or question_words(message))  # a reading given from outside
         if action == Action.HANDOFF:
             hits = search_faq(shop, "contact customer service speak to a person", k=1)
             return FactSheet(action, faq=[faq_fact(shop.faq_by_id[h.id]) for h in hits])

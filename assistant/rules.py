@@ -16,6 +16,7 @@ from typing import Any
 
 from assistant import currency, measures
 from assistant.refusals import refusal
+from assistant.spelling import question_words
 from assistant.state import DialogueState, Intent, Preferences, Understanding
 from assistant.lexical import COLOURS, stem
 from assistant.vocabulary import BASE_SYNONYMS, AttributeInfo, Vocabulary, compact, english_words
@@ -544,8 +545,10 @@ def find_intent(text: str, state: DialogueState, prefs: Preferences, refs: list[
         changed = (prefs.category is not None and prefs.category != state.preferences.category) or (
             bool(prefs.kind) and prefs.kind != state.preferences.kind)
         intent = Intent.REFINE if context and not changed and not reset else Intent.RECOMMEND
-        certain = prefs.category is not None or bool(SHOP_RE.search(text)) or comparative or bool(context and REFINE_RE.search(text))
-        return intent, None, certain  # a budget or a feature alone ("rebating $12") is a guess
+        # A kind of product the shop's own titles name ("amul butter") is as sure as a category; a budget or a feature
+        # alone ("rebating $12") is a guess.
+        certain = prefs.category is not None or bool(prefs.kind) or bool(SHOP_RE.search(text)) or comparative or bool(context and REFINE_RE.search(text))
+        return intent, None, certain
     if CHITCHAT_RE.search(text.strip()):
         return Intent.CHITCHAT, None, True
     return (Intent.PRODUCT_QUESTION if refs else Intent.CHITCHAT), None, False
@@ -577,8 +580,9 @@ def parse(message: str, state: DialogueState, vocab: Vocabulary,
     """
     if not message or not message.strip():
         return Understanding(intent=Intent.CHITCHAT, source="rules")
+    question = question_words(message[:MAX_CHARS])
     if refusal(message[:MAX_CHARS]):
-        return Understanding(intent=Intent.OUT_OF_SCOPE, source="rules")
+        return Understanding(intent=Intent.OUT_OF_SCOPE, source="rules", question=question)
     text = vocab.normalize(message[:MAX_CHARS])
     work, order_id, email, refs = find_identifiers(text, vocab)
     refs += find_references(work, state)
@@ -609,7 +613,7 @@ def parse(message: str, state: DialogueState, vocab: Vocabulary,
             refs = [single]
     return Understanding(intent=intent, preferences=wishes_for(intent, prefs), product_refs=refs, cart_action=action, order_id=order_id, email=email,
                          reset_preferences=reset and intent in (Intent.RECOMMEND, Intent.REFINE), source="rules",
-                         guessed=not certain, exclude_shown=more)
+                         guessed=not certain, exclude_shown=more, question=question)
 
 
 # ---- evaluation on labelled customer-support requests -------------------------------------------

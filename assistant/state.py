@@ -76,6 +76,7 @@ class Understanding:
     email: str | None = None
     reset_preferences: bool = False  # "actually, show me headphones instead"
     exclude_shown: bool = False  # "anything else?", "they look ugly": the same wishes, not the products shown
+    question: str = ""  # the message as a policy question (`spelling.question_words`): what picks the FAQ entry
     source: str = "rules"  # "llm" or "rules"
     guessed: bool = False  # the rules matched no specific pattern (a weak cue, or only the default reading)
 
