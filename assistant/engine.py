@@ -339,15 +339,19 @@ class Assistant:
         vocab = self.vocabulary(shop)
         categories = shop_sections(vocab.categories)
         missing = None
-        kinds = kind_stems(asked.kind)
+        request = asked if fresh else state.preferences.merged_with(asked)
+        kinds = kind_stems(request.kind)
         # A kind the shop's texts only mention ("Laptop Power Adapter", "Garlic Bread Mix") is not a kind it sells:
         # say so, and show what mentions it as related products, never as matches.
         only_mentioned = bool(kinds) and not any(vocab.heads.get(k) for k in kinds)
         if u.intent in (Intent.RECOMMEND, Intent.REFINE) and kinds and not count_matching(shop, ProductFilter(kinds=kinds)):
-            missing = " or ".join(asked.kind)
+            missing = " or ".join(request.kind)
         elif u.intent == Intent.RECOMMEND:
             missing = self.not_carried(shop, message, asked)
         if missing:
+            # It stays the request: a budget or a question that follows is about it, not about anything else we sell.
+            state.preferences, state.shown, state.seen = request, [], []
+            state.request = message[:REQUEST_CHARS] if fresh else f"{state.request} {message}"[-REQUEST_CHARS:]
             return FactSheet(Action.RECOMMEND, notes=[f"not_carried:{missing}"], categories=categories)
         more = u.exclude_shown and u.intent == Intent.REFINE
         exclude = list(dict.fromkeys(state.seen + state.shown)) if more else []
@@ -430,6 +434,9 @@ class Assistant:
             ids = list(state.shown)
         currency = shop.settings.shop_currency
         sheet = FactSheet(Action.PRODUCT_ANSWER)
+        kinds = kind_stems(state.preferences.kind)
+        if not ids and kinds and not count_matching(shop, ProductFilter(kinds=kinds)):  # "what is it about?" of a book
+            sheet.notes.append(f"not_carried:{' or '.join(state.preferences.kind)}")
         for pid in ids:
             product = shop.by_id[pid]
             fact = product_fact(product, shop.price_of(product), currency)

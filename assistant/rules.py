@@ -16,7 +16,7 @@ from typing import Any
 
 from assistant import currency, measures
 from assistant.refusals import refusal
-from assistant.spelling import question_words
+from assistant.spelling import fix_word, question_words
 from assistant.state import DialogueState, Intent, Preferences, Understanding
 from assistant.lexical import COLOURS, stem
 from assistant.vocabulary import BASE_SYNONYMS, AttributeInfo, Vocabulary, compact, english_words
@@ -275,7 +275,7 @@ def find_category(text: str, vocab: Vocabulary) -> str | None:
 QUESTION_WORD_RE = re.compile(r"(?:what|whats|where|when|why|how|is|are|can|could|do|does|did|will|would|who|which)\b")
 LOOKING_FOR_RE = re.compile(r"\b(?:looking|searching|shopping|hunting|search|look|shop)\s+(?:for|around for)\b")
 KIND_CLAUSE_RE = re.compile(r"[,.;:!?()\[\]/]+|\s-\s|\b(?:and then|also|but|if|so|because)\b")
-KIND_TAIL_RE = re.compile(r"\b(?:for|with|without|that|thats|which|who|under|below|over|above|less|more|from|like|than|in|on|at|"
+KIND_TAIL_RE = re.compile(r"\b(?:for|with|without|that|thats|which|who|it|its|they|there|under|below|over|above|less|more|from|like|than|in|on|at|"
                           r"around|about|between|near|except|not|no|instead|apart)\b.*$")
 KIND_STOP = set("""a an the some any all my our your his her their its this that these those it them they me i you we us he she
 none neither nothing guys folks one ones thing things stuff something anything kind type sort sorts kinds item items product products option options
@@ -293,6 +293,12 @@ teenager nephew niece dad father mom mum mother parents grandma grandpa grandmot
 brother sister friend colleague coworker boss uncle aunt him""".split())
 
 
+def typo_of_english(word: str) -> bool:
+    """ "rebating", "shiping": a misspelt or inflected ordinary word, not the name of a product."""
+    return fix_word(word) != word or any(word.endswith(end) and word[: -len(end)] + tail in english_words()
+                                         for end in ("ing", "ed", "es", "s") for tail in ("", "e"))
+
+
 PACKAGING = set("bag bags pack packs packet packets bottle bottles box boxes tray trays jar jars can cans tin tins pouch "
                 "pouches tub tubs carton cartons sachet sachets".split())
 
@@ -303,8 +309,9 @@ def head_kind(words: list[str], vocab: Vocabulary) -> tuple[str | None, bool]:
     The head is the last word ("aa batteries", "face wash") when some product of the shop is one; when none is
     ("samsung dishwasher stainless", "ink cartridge black"), the last earlier word that mostly names products, else a
     word of the category paths; a typo that cannot be fixed falls back to the word before it."""
-    if len(words) > 1 and words[-1] in PACKAGING:
-        words = words[:-1]  # "atta 10 kg bag", "tea bags": the bag holds the product
+    words = [w for w in words if w not in PACKAGING]  # "atta 10 kg bag", "a 4 color pack": the bag holds the product
+    if not words:
+        return None, False
     words = [w for w in words if w not in COLOURS] or words  # "ink cartridge black": a colour is never the kind
     known = [(vocab.kind_of(w), w) for w in words]
     if known[-1][0] is None and english_words().intersection((words[-1], stem(words[-1]))):
@@ -312,6 +319,9 @@ def head_kind(words: list[str], vocab: Vocabulary) -> tuple[str | None, bool]:
         # kind it does not sell, though a description may mention it ("cigarettes", "electric toothbrush").
         like = vocab.kind_like(words[-1])
         return like, like is None
+    if (known[-1][0] is None and len(words[-1]) > 3 and stem(words[-1]) not in vocab.text_words
+            and not typo_of_english(words[-1])):  # (three letters or fewer: an abbreviation, "ssd", "cse")
+        return None, True  # the head is a word no text of the shop has ("electric toothbrush")
     if known[-1][0] and vocab.heads.get(known[-1][0]):
         return known[-1][0], False
     for named in ([k for k, _ in known if k and vocab.names_products(k)], [k for k, _ in known if k in vocab.category_kinds]):
@@ -326,22 +336,30 @@ def head_kind(words: list[str], vocab: Vocabulary) -> tuple[str | None, bool]:
     return None, False
 
 
-def find_kind(text: str, prefs: Preferences, vocab: Vocabulary, current: Preferences) -> None:
+def find_kind(text: str, prefs: Preferences, vocab: Vocabulary, state: DialogueState) -> None:
     """The product type named ("lawn mowers", "toor dal", "deo or perfume"), from the first clause that names one,
-    read against this shop's category and title words. A type the shop has never heard of in any of its texts is kept
-    in the shopper's words, so the reply can say honestly that the shop does not carry it."""
+    read against this shop's category and title words. A type no title or category of the shop names is kept in the
+    shopper's words, so the reply can say honestly that the shop does not carry it: only from a clause that asks for
+    a product ("do you have kayaks"), or a message that is nothing but a product's name ("lawn mowers" to begin with,
+    "a horror book" at any time), never from a remark ("hmm, this looks nice", "sounds interesting")."""
     unknown: list[str] = []
-    before = vocab.rows_of(current)
-    for clause in KIND_CLAUSE_RE.split(LOOKING_FOR_RE.sub(" ", text)):
+    before = vocab.rows_of(state.preferences)
+    fresh = (not state.shown and state.preferences.is_empty()) or bool(re.match(r"\s*(?:a|an|some)\s", text))  # "a horror book"
+    bare = (fresh and len(text.split()) <= 4 and not re.search(r"[,.;:!]", text)
+            and not QUESTION_WORD_RE.match(text.strip()) and not CHITCHAT_RE.search(text.strip()))
+    for clause in KIND_CLAUSE_RE.split(text):
+        asks = bool(SHOP_RE.search(clause))
         options = [[w for w in o.split() if w.isalpha() and w not in KIND_STOP]
-                   for o in re.split(r"\bor\b", KIND_TAIL_RE.sub("", clause))]
+                   for o in re.split(r"\bor\b", KIND_TAIL_RE.sub("", LOOKING_FOR_RE.sub(" ", clause)))]
         kinds, missing, modifiers = [], [], []
         for words in (o for o in options if o):
             kind, never_heard = head_kind(words, vocab)
+            if kind and not vocab.heads.get(kind) and (not (asks or bare) or kind in vocab.brand_words):
+                continue  # a word the titles only mention, in a remark ("I really enjoy classics") or a brand's name
             if kind:
                 kinds.append(kind)
                 modifiers = [w for w in words if vocab.kind_of(w) != kind and stem(w) in vocab.text_words]
-            elif never_heard:
+            elif never_heard and (asks or bare):
                 missing.append(" ".join(words[-3:]))
         if kinds and before and all(vocab.kinds[k] & before for k in kinds) and not set(kinds) & vocab.category_kinds:
             prefs.words = modifiers + kinds  # "trail ones" after "running shoes": a wish within the request, not a new one
@@ -351,10 +369,7 @@ def find_kind(text: str, prefs: Preferences, vocab: Vocabulary, current: Prefere
             prefs.words = modifiers if len(kinds) == 1 else []  # "wireless headphones"; not across "x or y"
             return
         unknown += missing
-    # Only a request for a product says the shop lacks one ("do you have kayaks", "lawn mowers"), not any question.
-    short = len(text.split()) <= 5 and not QUESTION_WORD_RE.match(text.strip()) and not CHITCHAT_RE.search(text.strip())
-    if SHOP_RE.search(text) or short:
-        prefs.kind = unknown[:1]
+    prefs.kind = unknown[:1]
 
 
 def find_recipient(text: str, prefs: Preferences) -> None:
@@ -510,10 +525,12 @@ def apply_comparatives(text: str, prefs: Preferences, base: list[Product], vocab
 
 
 def find_intent(text: str, state: DialogueState, prefs: Preferences, refs: list[str], order_id: str | None,
-                comparative: bool, reset: bool) -> tuple[Intent, str | None, bool]:
+                comparative: bool, reset: bool, known_kind: bool = False) -> tuple[Intent, str | None, bool]:
     """The first matching rule wins; the order says which reading is safer when several fit. The flag says whether
     a specific rule matched; False is a guess (a weak cue, or only the default), which a fine-tuned reader may settle."""
-    pointing = bool(refs or PRONOUN_RE.search(text) or PLURAL_PRONOUN_RE.search(text))
+    # "it" and "them" point at products only once some were shown ("it's a present for a friend" asks for one).
+    # A kind asked for before is what "it" is, even one the shop does not carry ("what is it about?" of a book).
+    pointing = bool(refs) or ((bool(state.shown) or bool(state.preferences.kind)) and bool(PRONOUN_RE.search(text) or PLURAL_PRONOUN_RE.search(text)))
     context = bool(state.shown) or not state.preferences.is_empty()
     strong_faq = bool(FAQ_RE.search(text))
     faq = strong_faq or bool(FAQ_WEAK_RE.search(text) and prefs.category is None and not refs)
@@ -547,7 +564,7 @@ def find_intent(text: str, state: DialogueState, prefs: Preferences, refs: list[
         intent = Intent.REFINE if context and not changed and not reset else Intent.RECOMMEND
         # A kind of product the shop's own titles name ("amul butter") is as sure as a category; a budget or a feature
         # alone ("rebating $12") is a guess.
-        certain = prefs.category is not None or bool(prefs.kind) or bool(SHOP_RE.search(text)) or comparative or bool(context and REFINE_RE.search(text))
+        certain = prefs.category is not None or known_kind or bool(SHOP_RE.search(text)) or comparative or bool(context and REFINE_RE.search(text))
         return intent, None, certain
     if CHITCHAT_RE.search(text.strip()):
         return Intent.CHITCHAT, None, True
@@ -593,7 +610,7 @@ def parse(message: str, state: DialogueState, vocab: Vocabulary,
     work = find_brands(find_budget(work, prefs, vocab.currency, vocab.rates), prefs, vocab)
     disliked = bool(state.shown) and bool(DISLIKE_RE.search(work))
     if prefs.category is None and not disliked:  # a shop whose categories the vocabulary names needs no other type
-        find_kind(work, prefs, vocab, state.preferences)
+        find_kind(work, prefs, vocab, state)
     if products_by_id is not None:
         refs = [r for r in dict.fromkeys(refs) if r in products_by_id]
     base = [products_by_id[r] for r in (refs or state.shown) if r in products_by_id] if products_by_id else []
@@ -602,7 +619,8 @@ def parse(message: str, state: DialogueState, vocab: Vocabulary,
     reset = bool(RESET_RE.search(text)) or (prefs.category is not None and old is not None and prefs.category != old)
     flags = vocab.patterns.get("flag")  # "noise cancelling" is no cancellation
     plain = flags.sub(lambda m: " " * len(m.group()), text) if flags else text
-    intent, action, certain = find_intent(plain, state, prefs, refs, order_id, comparative, reset)
+    known_kind = any(vocab.kinds.get(stem(k.split()[-1])) for k in prefs.kind)  # a kind the shop's titles name
+    intent, action, certain = find_intent(plain, state, prefs, refs, order_id, comparative, reset, known_kind)
     if disliked and intent in (Intent.CHITCHAT, Intent.PRODUCT_QUESTION, Intent.RECOMMEND, Intent.REFINE):
         intent, certain = Intent.REFINE, True
     more = intent == Intent.REFINE and (disliked or (prefs.is_empty() and bool(MORE_RE.search(plain))))

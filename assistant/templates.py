@@ -119,6 +119,9 @@ def compare_parts(sheet: FactSheet) -> list[Part]:
 
 
 def product_answer_parts(sheet: FactSheet) -> list[Part]:
+    if thing := sheet.note_value("not_carried"):
+        return [("intro", f"We don't carry {thing}, so I have nothing to tell you about one. I can help with what we do "
+                          "sell, or answer a question about shipping, returns or payment.")]
     if not sheet.products:
         return [("intro", "Which product do you mean? Tell me its name, or ask me for recommendations first.")]
     parts: list[Part] = [(f"answer{i}", line) for i, line in enumerate(sheet.answer)]

@@ -236,6 +236,7 @@ class Vocabulary:
     category_rows: dict[str, set[int]] = field(default_factory=dict)  # category -> rows of its products
     category_kinds: set[str] = field(default_factory=set)  # stems of category path words: the surest names of a kind
     heads: dict[str, set[int]] = field(default_factory=dict)  # stem -> rows of the products it says what they are
+    brand_words: set[str] = field(default_factory=set)  # stems of the words of brand names ("sport" of Altura Sport)
     text_words: set[str] = field(default_factory=set)  # every stem in the shop's product texts (descriptions too)
     currency: str = "USD"  # the shop's: a bare number in a budget is in it
     rates: dict[str, float] = field(default_factory=dict)  # other currencies a budget may be stated in
@@ -274,6 +275,7 @@ class Vocabulary:
                 vocab.brands[compact(word)] = owners[0]
                 phrases["brand"].append(word)
         vocab.kinds = {word: set(rows) for word, rows in kind_index([(p.title, p.category) for p in products]).items()}
+        vocab.brand_words = {w for brand in set(vocab.brands.values()) for w in tokenize(brand)}
         vocab._drop_word_brands(products, phrases)
         vocab._index_categories(phrases)
         vocab._index_attributes(phrases)
