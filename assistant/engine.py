@@ -49,6 +49,7 @@ POLICY_SIMILARITY_DEFAULT = 0.50
 FAQ_CONFIDENT = 0.45
 FAQ_NEAREST = 3
 MAX_COMPARE = 4
+MAX_ANSWERED = 3  # a question about "it" with this many products shown is answered for each of them
 MAX_SEEN = 60  # products remembered as shown for one request: "anything else?" many times over still moves on
 MAX_QTY = 10
 REQUEST_CHARS = 300
@@ -430,7 +431,7 @@ class Assistant:
 
     def product_answer(self, shop: Shop, state: DialogueState, u: Understanding, message: str) -> FactSheet:
         ids = [r for r in u.product_refs if r in shop.by_id][:MAX_COMPARE]
-        if not ids and len(state.shown) == 1:
+        if not ids and len(state.shown) <= MAX_ANSWERED:  # "how many front cameras?" of the three shown: each one's
             ids = list(state.shown)
         currency = shop.settings.shop_currency
         sheet = FactSheet(Action.PRODUCT_ANSWER)
@@ -499,6 +500,9 @@ class Assistant:
     def add_to_cart(self, shop: Shop, state: DialogueState, u: Understanding, message: str) -> tuple[str, list[str]]:
         """What happened, in words, and the products it names."""
         targets = [r for r in u.product_refs if r in shop.by_id] or (list(state.shown[:1]) if len(state.shown) == 1 else [])
+        kinds = kind_stems(state.preferences.kind)
+        if not targets and not state.shown and kinds and not count_matching(shop, ProductFilter(kinds=kinds)):
+            return f"We don't carry {' or '.join(state.preferences.kind)}, so there is nothing I can add to your cart.", []
         if not targets:
             return "Which product should I add? Say e.g. \"add the first one\" or give its name.", []
         qty_match = QTY_RE.search(message)

@@ -552,8 +552,13 @@ def find_intent(text: str, state: DialogueState, prefs: Preferences, refs: list[
         return Intent.COMPARE, None, True
     if comparative and context:
         return Intent.REFINE, None, True
-    if pointing and QUESTION_RE.search(text):
+    # "do you sell a case for it?" asks for another kind of product, not about the one shown.
+    other_kind = bool(SHOP_RE.search(text)) and ((prefs.category is not None and prefs.category != state.preferences.category)
+                                                 or (bool(prefs.kind) and prefs.kind != state.preferences.kind))
+    if pointing and QUESTION_RE.search(text) and not other_kind:
         return Intent.PRODUCT_QUESTION, None, True
+    if state.shown and "?" in text and QUESTION_RE.search(text) and not SHOP_RE.search(text) and not (prefs.category or prefs.kind):
+        return Intent.PRODUCT_QUESTION, None, False  # "how many cameras?" with phones shown: about them, most likely
     if WEAK_OOS_RE.search(text) and prefs.category is None and not refs:
         return Intent.OUT_OF_SCOPE, None, False
     if HOWTO_ORDER_RE.search(text) and prefs.is_empty():
