@@ -264,7 +264,7 @@ class Assistant:
         """Cosine similarity of the question to the closest of the shop's policy questions."""
         return float(self.faq_similarity(shop, question).max()) if shop.faq else 0.0
 
-    def faq_answer(self, shop: Shop, question: str) -> FactSheet:
+    def faq_answer(self, shop: Shop, question: str, last_entry: str | None = None) -> FactSheet:
         """The entry that answers the question, or, when none is close enough to be sure, the nearest topics to
         choose from (and a person): a wrong policy stated with confidence is worse than asking."""
         if not shop.faq:
@@ -272,7 +272,10 @@ class Assistant:
         similarity = self.faq_similarity(shop, question)
         order = np.argsort(-similarity)
         if similarity[order[0]] >= FAQ_CONFIDENT:
-            return FactSheet(Action.FAQ_ANSWER, faq=[faq_fact(shop.faq[int(order[0])])])
+            entry = shop.faq[int(order[0])]
+            if entry.id == last_entry:  # "I really want this free shipping :(": the policy was given; say so, not again
+                return FactSheet(Action.FAQ_ANSWER, notes=["no_entry", f"repeat:{entry.question}"])
+            return FactSheet(Action.FAQ_ANSWER, faq=[faq_fact(entry)])
         nearest = [shop.faq[int(i)].question for i in order[:FAQ_NEAREST]]
         return FactSheet(Action.FAQ_ANSWER, notes=["no_entry"] + [f"topic:{q}" for q in nearest])
 
@@ -310,6 +313,7 @@ class Assistant:
 
     def act(self, shop: Shop, state: DialogueState, u: Understanding, message: str) -> FactSheet:
         action = action_for(u)
+        last_entry, state.last_entry = state.last_entry, None  # "straight after" only
         if action == Action.RECOMMEND:
             return self.recommend(shop, state, u, message)
         if action == Action.COMPARE:
@@ -317,7 +321,10 @@ class Assistant:
         if action == Action.PRODUCT_ANSWER:
             return self.product_answer(shop, state, u, message)
         if action == Action.FAQ_ANSWER:
-            return self.faq_answer(shop, u.question or question_words(message))  # a reading given from outside
+            question = u.question or question_words(message)  # (a reading given from outside has none)
+            sheet = self.faq_answer(shop, question, last_entry if question != state.last_question else None)
+            state.last_entry, state.last_question = (sheet.faq[0].id if sheet.faq else None), question
+            return sheet
         if action == Action.HANDOFF:
             hits = search_faq(shop, "contact customer service speak to a person", k=1)
             return FactSheet(action, faq=[faq_fact(shop.faq_by_id[h.id]) for h in hits])

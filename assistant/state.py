@@ -94,6 +94,8 @@ class DialogueState:
     preferences: Preferences = field(default_factory=Preferences)
     shown: list[str] = field(default_factory=list)  # products in the last recommendation, in order
     seen: list[str] = field(default_factory=list)  # every product shown for the current request ("anything else?")
+    last_entry: str | None = None  # the FAQ entry the last reply quoted: not quoted again straight after...
+    last_question: str = ""  # ...unless the same question is asked again
     cart: dict[str, int] = field(default_factory=dict)  # product id -> quantity
     history: list[Turn] = field(default_factory=list)
     asked_clarification: bool = False  # we asked one question for the current request already
@@ -112,6 +114,8 @@ class DialogueState:
             preferences=Preferences(**data.get("preferences", {})),
             shown=list(data.get("shown", [])),
             seen=list(data.get("seen", [])),
+            last_entry=data.get("last_entry"),
+            last_question=str(data.get("last_question", "")),
             cart={str(k): int(v) for k, v in data.get("cart", {}).items()},
             history=[Turn(**turn) for turn in data.get("history", [])],
             asked_clarification=bool(data.get("asked_clarification", False)),

@@ -130,6 +130,9 @@ def product_answer_parts(sheet: FactSheet) -> list[Part]:
 
 
 def faq_parts(sheet: FactSheet) -> list[Part]:
+    if not sheet.faq and (asked := sheet.note_value("repeat")):
+        return [("intro", f"That is all our policy \"{asked}\" says, and I can't change or go beyond it. If you'd "
+                          "like to ask for an exception, our customer service team can look at it: just ask me for a person.")]
     if not sheet.faq:
         topics = [note.split(":", 1)[1] for note in sheet.notes if note.startswith("topic:")]
         if topics:
