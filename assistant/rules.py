@@ -35,7 +35,7 @@ AMOUNT = (rf"(?<![\d.])(?:(?:{currency.SIGN_RE}|\b{currency.PREFIX_RE})\s*)?(?<!
           rf"(?:\s*(?:{CURRENCY})\b|(?!\w))")
 AMOUNT_RE = re.compile(r"(\d++(?:\.\d++)?)(\s*k\b|\s*grand\b)?")
 PRICED_RE = re.compile(rf"{currency.SIGN_RE}|\b(?:{CURRENCY}|price|budget|spend|cost)\b")
-MAX_CUES = (r"(?:can'?t|cannot|can not|won'?t|don'?t want to|do not want to) (?:spend|pay|go) (?:more than|over|above)|under|below|less than|cheaper than|lower than|no more than|not more than|nothing (?:over|above|more than)|"
+MAX_CUES = (r"(?:can'?t|cannot|can not|won'?t|don'?t want to|do not want to) (?:spend|pay|go) (?:more than|over|above)|under|below|less than|cheaper than|lower than|(?:no|not) (?:much |a lot |far )?more than|nothing (?:over|above|more than)|"
             r"not (?:over|above)|max(?:imum)?|at most|up to|upto|within|budget(?: is| of)?:?|<|spend(?:ing)?")
 MIN_CUES = r"over|above|more than|at least|min(?:imum)?|starting (?:at|from)|>"
 # (kind, pattern), tried in order; each match is blanked before the next pattern runs. "?": needs a currency.
@@ -418,6 +418,9 @@ def find_attributes(text: str, prefs: Preferences, vocab: Vocabulary) -> str:
     return find_numbers(text, prefs, vocab, attrs)
 
 
+NEAR_WORD = 25  # characters between a number and the word naming its attribute, for "256G memory"
+
+
 def closeness(info: AttributeInfo, text: str, span: tuple[int, int]) -> int:
     """Characters between a number and the nearest word naming the attribute ("ram", "battery", "lighter")."""
     words = "|".join(re.escape(w) for w in info.base.split() + list(BASE_SYNONYMS.get(info.base, ())))
@@ -440,6 +443,10 @@ def find_numbers(text: str, prefs: Preferences, vocab: Vocabulary, attrs: dict[s
         if spoken == "in" and not re.fullmatch(r"[\d.]+in", m.group().strip()):
             continue  # "15in" is a screen size; "100 in black" is not
         terms = vocab.number_terms.get(spoken, [])
+        if spoken == "g":  # "256G internal memory": G is gigabytes next to a word naming a GB attribute
+            gigabytes = [(n, f) for n, f in vocab.number_terms.get("gb", []) if n in vocab.attributes
+                         and closeness(vocab.attributes[n], text, m.span()) <= NEAR_WORD]
+            terms = gigabytes or terms
         candidates = [(attrs[n], f) for n, f in terms if n in attrs] or [(vocab.attributes[n], f) for n, f in terms]
         fitting = [(a, f) for a, f in candidates if a.low is None or a.low / 3 <= value * f <= (a.high or 0) * 3]
         cue = NUMBER_CUE_RE.search(text[max(0, m.start() - 20):m.start()])

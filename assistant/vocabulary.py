@@ -81,7 +81,7 @@ BASE_SYNONYMS: dict[str, tuple[str, ...]] = {
     "weight": ("weighs", "weighing", "light", "lighter", "heavy", "heavier"),
     "battery": ("lasts", "runtime", "charge"),
     "screen": ("display",),
-    "storage": ("ssd", "space"),
+    "storage": ("ssd", "space", "internal"),  # a phone's "internal memory" is its storage
     "ram": ("memory",),
     "wattage": ("w", "watt", "watts"),
 }

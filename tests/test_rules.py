@@ -111,6 +111,8 @@ CASES: list[tuple[str, str, dict[str, Any]]] = [
     ("waterproof trail shoes size 10", "new", {"must": {"sizes": "10", "waterproof": True, "terrain": "trail"}}),
     ("jacket size M", "new", {"must": {"sizes": "M"}}),
     ("a 5g phone", "new", {"category": "smartphones", "must": {"5g": True}}),
+    ("a smartphone with 256G internal memory", "new", {"must": {"storage_gb": {"min": 256}}}),  # G: gigabytes here
+    ("a phone not much more than $300", "new", {"category": "smartphones", "max": 300}),
     ("women's running shoes", "new", {"must": {"gender": "women"}}),
     ("toy for a 7 year old", "new", {"category": "toys", "must": {"age_min": {"max": 7}, "age_max": {"min": 7}}, "recipient": "7 year old"}),
     ("gift for my 7 year old son", "new", {"intent": I.RECOMMEND, "must": {"age_min": {"max": 7}, "age_max": {"min": 7}}, "recipient": "son"}),
