@@ -335,7 +335,10 @@ class Assistant:
         if action == Action.OUT_OF_SCOPE:
             kind = refusal(message[: rules.MAX_CHARS])
             return FactSheet(action, notes=[f"refuse:{kind}"] if kind else [])
-        return FactSheet(Action.GREET, notes=chat_notes(message, state))
+        kinds = kind_stems(state.preferences.kind)
+        missing = " or ".join(state.preferences.kind) if kinds and not count_matching(shop, ProductFilter(kinds=kinds)) else None
+        return FactSheet(Action.GREET, notes=chat_notes(message, state, missing),
+                         categories=shop_sections(self.vocabulary(shop).categories) if missing else [])
 
     # ---- recommend -------------------------------------------------------------------------------
     def recommend(self, shop: Shop, state: DialogueState, u: Understanding, message: str) -> FactSheet:
@@ -532,8 +535,9 @@ class Assistant:
         return " ".join([added] + refused).strip(), targets
 
 
-def chat_notes(message: str, state: DialogueState) -> list[str]:
-    """Small talk in a conversation is answered as what it is: the opening greeting only opens one."""
+def chat_notes(message: str, state: DialogueState, missing: str | None = None) -> list[str]:
+    """Small talk in a conversation is answered as what it is: the opening greeting only opens one. More than a
+    word or two about a kind the shop does not carry ("I don't have an author in mind") gets that said again."""
     if CLOSING_RE.search(message):
         return ["closing"]
     if THANKS_RE.search(message):
@@ -542,6 +546,8 @@ def chat_notes(message: str, state: DialogueState) -> list[str]:
         return []
     if HELLO_RE.search(message):
         return ["hello"]
+    if missing and len(message.split()) > 3:
+        return ["ack", f"not_carried:{missing}"]
     return ["ack:shown" if state.shown else "ack"]
 
 

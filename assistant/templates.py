@@ -218,6 +218,9 @@ def body(sheet: FactSheet, shop_name: str) -> list[Part]:
         return [("intro", EMPTY)]
     if sheet.has_note("thanks"):
         return [("intro", THANKS)]
+    if thing := sheet.note_value("not_carried"):
+        return [("intro", f"Sorry, we don't carry {thing}, so I can't help with that one. We sell "
+                          f"{', '.join(sheet.categories)}: can I find you something there?")]
     chat = next((CHAT[note] for note in sheet.notes if note in CHAT), None)
     return [("intro", chat or GREETING.format(shop=shop_name))]
 
