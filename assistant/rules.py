@@ -336,6 +336,18 @@ def head_kind(words: list[str], vocab: Vocabulary) -> tuple[str | None, bool]:
     return None, False
 
 
+ASK_RE = re.compile(r"\b(?:(?:do|does|did) (?:you|u|ya)(?: guys| all)? (?:have|sell|carry|stock|offer)|(?:looking|searching|"
+                    r"shopping|hunting) for|look for|recommend\w*|suggest\w*|buy(?:ing)?|purchase|need(?: an?| some)?|"
+                    r"want(?: an?| some)?|show me|find me|get me|(?:maybe|perhaps|preferably|ideally) (?:an?|some))\b")
+
+
+def kind_options(clause: str) -> list[list[str]]:
+    """The candidate names of a product in a clause: its words before "for", "with", "under"..., split at "or"."""
+    options = [[w for w in o.split() if w.isalpha() and w not in KIND_STOP]
+               for o in re.split(r"\bor\b", KIND_TAIL_RE.sub("", LOOKING_FOR_RE.sub(" ", clause)))]
+    return [o for o in options if o]
+
+
 def find_kind(text: str, prefs: Preferences, vocab: Vocabulary, state: DialogueState) -> None:
     """The product type named ("lawn mowers", "toor dal", "deo or perfume"), from the first clause that names one,
     read against this shop's category and title words. A type no title or category of the shop names is kept in the
@@ -349,18 +361,23 @@ def find_kind(text: str, prefs: Preferences, vocab: Vocabulary, state: DialogueS
             and not QUESTION_WORD_RE.match(text.strip()) and not CHITCHAT_RE.search(text.strip()))
     for clause in KIND_CLAUSE_RE.split(text):
         asks = bool(SHOP_RE.search(clause))
-        options = [[w for w in o.split() if w.isalpha() and w not in KIND_STOP]
-                   for o in re.split(r"\bor\b", KIND_TAIL_RE.sub("", LOOKING_FOR_RE.sub(" ", clause)))]
         kinds, missing, modifiers = [], [], []
-        for words in (o for o in options if o):
-            kind, never_heard = head_kind(words, vocab)
+        for words in kind_options(clause):
+            kind, _ = head_kind(words, vocab)
             if kind and not vocab.heads.get(kind) and (not (asks or bare) or kind in vocab.brand_words):
                 continue  # a word the titles only mention, in a remark ("I really enjoy classics") or a brand's name
             if kind:
                 kinds.append(kind)
                 modifiers = [w for w in words if vocab.kind_of(w) != kind and stem(w) in vocab.text_words]
-            elif never_heard and (asks or bare):
-                missing.append(" ".join(words[-3:]))
+        # A kind the shop has never heard of is only the object of a request ("looking for *a thriller book*"),
+        # never words picked out of a sentence ("I'm looking to move away from them").
+        ask = None
+        for ask in ASK_RE.finditer(clause):
+            pass
+        if not kinds and (ask or bare):
+            for words in kind_options(clause[ask.end():] if ask else clause):
+                if head_kind(words, vocab)[1]:
+                    missing.append(" ".join(words[-3:]))
         if kinds and before and all(vocab.kinds[k] & before for k in kinds) and not set(kinds) & vocab.category_kinds:
             prefs.words = modifiers + kinds  # "trail ones" after "running shoes": a wish within the request, not a new one
             return
