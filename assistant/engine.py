@@ -361,9 +361,10 @@ class Assistant:
             missing = self.not_carried(shop, message, asked)
         if missing:
             # It stays the request: a budget or a question that follows is about it, not about anything else we sell.
+            again = state.preferences.kind == request.kind and not fresh  # said already: no list of sections again
             state.preferences, state.shown, state.seen = request, [], []
             state.request = message[:REQUEST_CHARS] if fresh else f"{state.request} {message}"[-REQUEST_CHARS:]
-            return FactSheet(Action.RECOMMEND, notes=[f"not_carried:{missing}"], categories=categories)
+            return FactSheet(Action.RECOMMEND, notes=[f"not_carried:{missing}"] + (["again"] if again else []), categories=categories)
         more = u.exclude_shown and u.intent == Intent.REFINE
         exclude = list(dict.fromkeys(state.seen + state.shown)) if more else []
         previous = state.preferences

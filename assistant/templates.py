@@ -85,6 +85,9 @@ def no_match_parts(sheet: FactSheet) -> list[Part]:
     categories = ", ".join(sheet.categories)
     if sheet.has_note("nothing_new"):
         return [("intro", NOTHING_NEW.format(wishes=", ".join(sheet.wishes) or "that"))]
+    if thing and sheet.has_note("again"):
+        return [("intro", f"As I said, we don't carry {thing}, whatever the budget or details, sorry. Is there something "
+                          "else I can find for you?")]
     if thing:
         return [("intro", f"Sorry, we don't carry {thing}. We sell {categories}. Can I help you with any of those?")]
     wishes = ", ".join(sheet.wishes) or "that"
