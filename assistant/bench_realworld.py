@@ -310,8 +310,8 @@ def client_turns(dialogue: dict[str, Any]) -> list[str]:
 
 def sells(shop: Shop, words: str) -> bool:
     """Whether the shop has products of the kind named (a title or category holds every word)."""
-    needles = [w[:5] for w in re.findall(r"[a-z]{3,}", words.lower())]
-    return bool(needles) and any(all(n in f"{p.title} {p.category}".lower() for n in needles) for p in shop.products)
+    needles = [re.compile(rf"\b{w[:5]}") for w in re.findall(r"[a-z]{3,}", words.lower())]  # "book" is not in "notebook"
+    return bool(needles) and any(all(n.search(f"{p.title} {p.category}".lower()) for n in needles) for p in shop.products)
 
 
 def run_dialogues(assistant: Assistant, shop: Shop, dialogues: list[dict[str, Any]], mode: str,

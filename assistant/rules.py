@@ -275,7 +275,7 @@ def find_category(text: str, vocab: Vocabulary) -> str | None:
 QUESTION_WORD_RE = re.compile(r"(?:what|whats|where|when|why|how|is|are|can|could|do|does|did|will|would|who|which)\b")
 LOOKING_FOR_RE = re.compile(r"\b(?:looking|searching|shopping|hunting|search|look|shop)\s+(?:for|around for)\b")
 KIND_CLAUSE_RE = re.compile(r"[,.;:!?()\[\]/]+|\s-\s|\b(?:and then|also|but|if|so|because)\b")
-KIND_TAIL_RE = re.compile(r"\b(?:for|with|without|that|thats|which|who|it|its|they|there|under|below|over|above|less|more|from|like|than|in|on|at|"
+KIND_TAIL_RE = re.compile(r"\b(?:for|with|without|that|thats|which|who|it|its|they|there|to|can|could|will|would|should|must|under|below|over|above|less|more|from|like|than|in|on|at|"
                           r"around|about|between|near|except|not|no|instead|apart)\b.*$")
 KIND_STOP = set("""a an the some any all my our your his her their its this that these those it them they me i you we us he she
 none neither nothing guys folks one ones thing things stuff something anything kind type sort sorts kinds item items product products option options
