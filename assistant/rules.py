@@ -35,7 +35,7 @@ AMOUNT = (rf"(?<![\d.])(?:(?:{currency.SIGN_RE}|\b{currency.PREFIX_RE})\s*)?(?<!
           rf"(?:\s*(?:{CURRENCY})\b|(?!\w))")
 AMOUNT_RE = re.compile(r"(\d++(?:\.\d++)?)(\s*k\b|\s*grand\b)?")
 PRICED_RE = re.compile(rf"{currency.SIGN_RE}|\b(?:{CURRENCY}|price|budget|spend|cost)\b")
-MAX_CUES = (r"(?:can'?t|cannot|can not|won'?t|don'?t want to|do not want to) (?:spend|pay|go) (?:more than|over|above)|under|below|less than|cheaper than|lower than|(?:no|not) (?:much |a lot |far )?more than|nothing (?:over|above|more than)|"
+MAX_CUES = (r"(?:can'?t|cannot|can not|won'?t|don'?t want to|do not want to) (?:spend|pay|go) (?:more than|over|above)|under|below|less than|cheaper than|lower than|(?:no|not|(?:don'?t|do not) have) (?:much |a lot |far )?more than|nothing (?:over|above|more than)|"
             r"not (?:over|above)|max(?:imum)?|at most|up to|upto|within|budget(?: is| of)?:?|<|spend(?:ing)?")
 MIN_CUES = r"over|above|more than|at least|min(?:imum)?|starting (?:at|from)|>"
 # (kind, pattern), tried in order; each match is blanked before the next pattern runs. "?": needs a currency.
@@ -154,7 +154,7 @@ CART_SHOW_RE = rx(r"\bwhat(?:'s| is)\s+in\s+(?:my|the)\s+(?:cart|basket)", r"^(?
                   r"\b(?:show|view|see|open|check)\s+(?:me\s+)?(?:my\s+|the\s+)?(?:shopping\s+)?(?:cart|basket)\b",
                   r"\bcheck\s*out\b|\bcheckout\b|\bproceed to (?:payment|pay)\b")
 BUY_RE = re.compile(r"\b(?:i'?ll take|i will take|take|buy|purchase|order|get me)\b")
-COMPARE_RE = rx(r"\bcompar\w*", r"\bvs\.?\b|\bversus\b|\bdiffer\w*\b|\bside by side\b|\bhow do they compare\b",
+COMPARE_RE = rx(r"\bcompar\w*", r"\bvs\.?\b|\bversus\b|\bdifference\b|\bdiffers?\b|\bside by side\b|\bhow do they compare\b",
                 r"\bwhich (?:one|of (?:them|these|those|the \w+))\b",
                 r"\bwhich (?:is|would|should|do)\b.*\b(?:better|best|recommend|prefer|pick|choose|get|buy)")
 QUESTION_RE = rx(r"\?", r"^(?:is|are|does|do|did|can|could|will|would|has|have|what|what's|whats|which|how|why|when|where|who)\b",

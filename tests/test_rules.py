@@ -113,6 +113,7 @@ CASES: list[tuple[str, str, dict[str, Any]]] = [
     ("a 5g phone", "new", {"category": "smartphones", "must": {"5g": True}}),
     ("a smartphone with 256G internal memory", "new", {"must": {"storage_gb": {"min": 256}}}),  # G: gigabytes here
     ("a phone not much more than $300", "new", {"category": "smartphones", "max": 300}),
+    ("I don't have much more than $300 to spend on a phone", "new", {"category": "smartphones", "max": 300}),
     ("women's running shoes", "new", {"must": {"gender": "women"}}),
     ("toy for a 7 year old", "new", {"category": "toys", "must": {"age_min": {"max": 7}, "age_max": {"min": 7}}, "recipient": "7 year old"}),
     ("gift for my 7 year old son", "new", {"intent": I.RECOMMEND, "must": {"age_min": {"max": 7}, "age_max": {"min": 7}}, "recipient": "son"}),
