@@ -13,7 +13,11 @@ WORDS = {"usd": "USD", "dollar": "USD", "dollars": "USD", "bucks": "USD", "buck"
          "eur": "EUR", "euro": "EUR", "euros": "EUR",
          "gbp": "GBP", "pound": "GBP", "pounds": "GBP", "quid": "GBP",
          "inr": "INR", "rs": "INR", "rupee": "INR", "rupees": "INR",
-         "jpy": "JPY", "yen": "JPY", "cad": "CAD", "aud": "AUD", "chf": "CHF", "sek": "SEK", "mxn": "MXN"}
+         "jpy": "JPY", "yen": "JPY", "cad": "CAD", "aud": "AUD", "nzd": "NZD", "sgd": "SGD", "hkd": "HKD", "mxn": "MXN",
+         "chf": "CHF", "franc": "CHF", "francs": "CHF", "sek": "SEK", "nok": "NOK", "dkk": "DKK", "kr": "NOK",
+         "krone": "NOK", "kroner": "NOK", "kronor": "SEK", "krona": "SEK", "pln": "PLN", "zloty": "PLN", "czk": "CZK",
+         "cny": "CNY", "rmb": "CNY", "yuan": "CNY", "brl": "BRL", "zar": "ZAR", "aed": "AED", "dirham": "AED",
+         "dirhams": "AED"}
 DOLLAR_CURRENCIES = {"USD", "CAD", "AUD", "NZD", "SGD", "HKD", "MXN"}  # where "$" is the shop's own sign
 SIGN_RE = "[" + "".join(SIGNS) + "]"
 WORD_RE = "|".join(sorted(WORDS, key=len, reverse=True))

@@ -60,6 +60,8 @@ CLOSING_RE = re.compile(r"\b(?:bye|goodbye|see you|that'?s (?:all|it|everything)
 HELLO_RE = re.compile(r"^\W*(?:hi|hello|hey|heya|hiya|howdy|good (?:morning|afternoon|evening))\b", re.I)
 PRICE_Q_RE = re.compile(r"\b(?:how much|price|cost|costs|expensive|cheap)\b", re.I)
 STOCK_Q_RE = re.compile(r"\b(?:in stock|stock|available|availability|sold out|left)\b", re.I)
+CURRENCY_Q_RE = re.compile(r"\b(?:which|what) currency\b|\bcurrency (?:is|are) (?:it|that|this|the prices?)\b|"
+                           r"\b(?:is|are) (?:it|that|this|the prices?|prices) in (?:[a-z]{3}|dollars|euros?|pounds|rupees)\b", re.I)
 RATING_Q_RE = re.compile(r"\b(?:rating|rated|reviews?|stars?|good|worth)\b", re.I)
 QTY_RE = re.compile(r"\b(\d{1,2}|two|three|four|five)\s*(?:x\b|of\b|pairs?\b|units?\b|pieces?\b)", re.I)
 WORD_QTY = {"two": 2, "three": 3, "four": 4, "five": 5}
@@ -67,10 +69,6 @@ FOREIGN_WORDS = frozenset("""el la los las un una unos que para con por quiero b
 je cherche des pour avec une les est vous avez voudrais combien ich suche für mit eine und nicht haben sie möchte wie viel
 cerco voglio sono della questo quanto costa eu quero procuro não você obrigado gracias merci danke""".split())
 ENGLISH_WORDS = frozenset("the a an i you my for with and to is are do does what which how need want looking show me".split())
-GENERIC_WORDS = frozenset("""want need looking look find something anything thing things stuff please help recommend suggest
-show sell sells selling carry have good best nice cheap great some item items product products buy shop store gift present
-would like could should today really just also get any your you what which where kind type sort one ones other another
-more else different option options sale""".split())
 
 
 @dataclass
@@ -298,6 +296,11 @@ class Assistant:
         likely = (lambda: likely_categories(shop, message)) if self.llm is not None and self.llm.tuned else None
         u = understand(message, state, vocab, shop.by_id, self.llm, likely)
         bar = POLICY_SIMILARITY.get(u.intent, POLICY_SIMILARITY_DEFAULT)
+        if not rules.QUESTION_RE.search(message):
+            # A remark ("oh, bad luck I suppose", "but I'm not quite sure what I want") is answered as one, unless an
+            # entry clearly fits it: "not sure our help pages answer that" is no reply to something that asked nothing.
+            thanks = u.intent == Intent.CHITCHAT and (THANKS_RE.search(message) or CLOSING_RE.search(message))
+            bar = 1.0 if thanks else max(bar, FAQ_CONFIDENT)
         identifiers = bool(u.email or u.order_id)  # a message carrying an order id or email is about an order
         if not identifiers and maybe_policy_question(message, u, state) and self.policy_similarity(shop, u.question) >= bar:
             u = Understanding(Intent.FAQ, Preferences(category=u.preferences.category), source=u.source, question=u.question)
@@ -305,6 +308,8 @@ class Assistant:
             u = replace(u, intent=Intent.ORDER_STATUS)  # the other half of a lookup in progress
         sheet = self.act(shop, state, u, message)
         sheet.currency = shop.settings.shop_currency
+        if u.no_rate:
+            sheet.notes.append(f"no_rate:{u.no_rate}")
         if foreign_language(message):
             sheet.notes.append("language")
         if len(message) > rules.MAX_CHARS:
@@ -357,8 +362,6 @@ class Assistant:
         only_mentioned = bool(kinds) and not any(vocab.heads.get(k) for k in kinds)
         if u.intent in (Intent.RECOMMEND, Intent.REFINE) and kinds and not count_matching(shop, ProductFilter(kinds=kinds)):
             missing = " or ".join(request.kind)
-        elif u.intent == Intent.RECOMMEND:
-            missing = self.not_carried(shop, message, asked)
         if missing:
             # It stays the request: a budget or a question that follows is about it, not about anything else we sell.
             again = state.preferences.kind == request.kind and not fresh  # said already: no list of sections again
@@ -413,22 +416,6 @@ class Assistant:
         return (changed and replace(previous, budget_max=prefs.budget_max, budget_min=prefs.budget_min) == prefs
                 and count_matching(shop, filters_for(prefs)) == 0 and count_matching(shop, filters_for(previous)) > 0)
 
-    def not_carried(self, shop: Shop, message: str, prefs: Preferences) -> str | None:
-        """The product words of a request the catalog has never heard of ("kayak"), when none it knows."""
-        if prefs.category or prefs.must_have or prefs.brands or prefs.use_case or prefs.budget_max or prefs.budget_min:
-            return None
-        index = shop.product_index
-        unknown, known = [], 0
-        for word in re.findall(r"[a-z]{3,}", message.lower()):
-            if word in GENERIC_WORDS or word in rules.USE_STOP or word in ENGLISH_WORDS:
-                continue
-            terms = index.query_terms(word)
-            if terms:
-                known += 1
-            else:
-                unknown.append(word)
-        return " ".join(unknown[:3]) if unknown and not known else None
-
     # ---- product questions and comparison --------------------------------------------------------
     def referenced(self, shop: Shop, state: DialogueState, u: Understanding, limit: int) -> list[str]:
         refs = [r for r in u.product_refs if r in shop.by_id] or list(state.shown)
@@ -446,6 +433,9 @@ class Assistant:
             ids = list(state.shown)
         currency = shop.settings.shop_currency
         sheet = FactSheet(Action.PRODUCT_ANSWER)
+        if CURRENCY_Q_RE.search(message):  # "which currency is that? USD?": the shop's, for every price it quotes
+            sheet.answer.append(f"All our prices are in {currency}.")
+            return sheet
         kinds = kind_stems(state.preferences.kind)
         if not ids and kinds and not count_matching(shop, ProductFilter(kinds=kinds)):  # "what is it about?" of a book
             sheet.notes.append(f"not_carried:{' or '.join(state.preferences.kind)}")

@@ -57,7 +57,11 @@ def wish_text(name: str, wanted: Any) -> str:
     values = " or ".join(str(v) for v in (wanted if isinstance(wanted, list) else [wanted]))
     if name in ("color", "colour"):
         return values
-    return f"for {values}" if name == "gender" else f"{values} {label}"
+    if name == "gender":
+        return f"for {values}"
+    if re.fullmatch(r"[\d./ ]+|x*[sml]", values.lower().replace(" or ", " ")):  # "size 7", "size XL", not "7 sizes"
+        return f"{label[:-1] if label.endswith('s') else label} {values}"
+    return f"{values} {label}"
 
 
 def attribute_reason(product: Product, name: str, wanted: Any) -> str | None:

@@ -91,6 +91,8 @@ def relaxations(prefs: Preferences, currency: str) -> list[tuple[Preferences, li
         for name, value in list(prefs.must_have.items())[:-1] if len(prefs.must_have) > 1 else []:
             others = {n: v for n, v in prefs.must_have.items() if n != name}
             steps.append((replace(current, must_have=others), dropped + [wish_text(name, value)]))
+        if prefs.brands:  # "storage at least 16 GB, from Huawei": the brand alone may be all that nothing meets
+            steps.append((replace(current, brands=[]), dropped + [f"from {' or '.join(prefs.brands)}"]))
         dropped = dropped + [wish_text(n, v) for n, v in prefs.must_have.items()]
         current = replace(current, must_have={})
         steps.append((current, dropped))

@@ -288,6 +288,7 @@ what which where how when who why whats any anyone there here up down out off of
 other others another else more less different same similar alternative alternatives instead rather ones version color
 colour size cheaper bigger smaller lighter gift gifts present presents idea ideas recommendation recommendations
 suggestion suggestions shop shopping sale sales deal deals offer offers discount later lovely etc
+several many few lot lots couple bunch various multiple available possible ready included sure interested enough
 wife husband partner boyfriend girlfriend fiance fiancee son daughter kid kids child children boy girl toddler baby teen
 teenager nephew niece dad father mom mum mother parents grandma grandpa grandmother grandfather grandson granddaughter
 brother sister friend colleague coworker boss uncle aunt him""".split())
@@ -338,7 +339,7 @@ def head_kind(words: list[str], vocab: Vocabulary) -> tuple[str | None, bool]:
 
 ASK_RE = re.compile(r"\b(?:(?:do|does|did) (?:you|u|ya)(?: guys| all)? (?:have|sell|carry|stock|offer)|(?:looking|searching|"
                     r"shopping|hunting) for|look for|recommend\w*|suggest\w*|buy(?:ing)?|purchase|need(?: an?| some)?|"
-                    r"want(?: an?| some)?|show me|find me|get me|(?:maybe|perhaps|preferably|ideally) (?:an?|some))\b")
+                    r"want(?: an?| some)?|show me|find me|get me|give me|(?:maybe|perhaps|preferably|ideally) (?:an?|some))\b")
 
 
 def kind_options(clause: str) -> list[list[str]]:
@@ -371,13 +372,8 @@ def find_kind(text: str, prefs: Preferences, vocab: Vocabulary, state: DialogueS
                 modifiers = [w for w in words if vocab.kind_of(w) != kind and stem(w) in vocab.text_words]
         # A kind the shop has never heard of is only the object of a request ("looking for *a thriller book*"),
         # never words picked out of a sentence ("I'm looking to move away from them").
-        ask = None
-        for ask in ASK_RE.finditer(clause):
-            pass
-        if not kinds and (ask or bare):
-            for words in kind_options(clause[ask.end():] if ask else clause):
-                if head_kind(words, vocab)[1]:
-                    missing.append(" ".join(words[-3:]))
+        if not kinds:
+            missing = unknown_kind(clause, bare, vocab)
         if kinds and before and all(vocab.kinds[k] & before for k in kinds) and not set(kinds) & vocab.category_kinds:
             prefs.words = modifiers + kinds  # "trail ones" after "running shoes": a wish within the request, not a new one
             return
@@ -387,6 +383,34 @@ def find_kind(text: str, prefs: Preferences, vocab: Vocabulary, state: DialogueS
             return
         unknown += missing
     prefs.kind = unknown[:1]
+
+
+# After the product's name a new sentence may start without a stop: "a calendar I am a very messy person".
+SUBJECT_TAIL_RE = re.compile(r"(?<=[a-z])\s+(?:i|i'?m|im|i'?ve|we|he|she|you|it'?s|my|our|am|is|are|was|were|so)\b.*$")
+# "something light", "anything less disturbing": the product is not named, only described.
+UNNAMED_RE = re.compile(r"^\s*(?:something|anything|everything|nothing)\b")
+OBJECT_PRONOUN_RE = re.compile(r"^\s*(?:me|us|him|her|them)\b")
+# "the photo", "this one": a thing already in the conversation, not a request for a kind.
+REFERENCE_RE = re.compile(r"^\s*(?:the(?! \w+est\b)|this|that|these|those|it|its)\b")  # ("the best calendar" is a request)
+FACET_WORDS = {"size", "sizes", "color", "colour", "colors", "colours", "version", "model", "style", "design", "shade"}
+
+
+def unknown_kind(clause: str, bare: bool, vocab: Vocabulary) -> list[str]:
+    """A kind of product the shop has never heard of, in the shopper's words, from the object of a request in the
+    clause (or the whole clause when it is nothing but a name): each request's object up to the next request."""
+    asks = list(ASK_RE.finditer(clause))
+    objects = [clause[a.end(): b.start() if b else len(clause)] for a, b in zip(asks, asks[1:] + [None])] if asks else [clause] if bare else []
+    for text in objects:
+        text = SUBJECT_TAIL_RE.sub("", OBJECT_PRONOUN_RE.sub("", text.lower()))
+        if UNNAMED_RE.match(text) or REFERENCE_RE.match(text):
+            continue
+        for words in kind_options(text):
+            raw = re.findall(r"[a-z]+", KIND_TAIL_RE.sub("", text))
+            if raw and raw[-1] in FACET_WORDS or vocab.names_feature(words[-1]):
+                continue  # "a desktop size", "good camera", "recycled material": what a product has, not what it is
+            if head_kind(words, vocab)[1]:
+                return [" ".join(words[-3:])]
+    return []
 
 
 def find_recipient(text: str, prefs: Preferences) -> None:
@@ -465,7 +489,10 @@ def find_numbers(text: str, prefs: Preferences, vocab: Vocabulary, attrs: dict[s
                          and closeness(vocab.attributes[n], text, m.span()) <= NEAR_WORD]
             terms = gigabytes or terms
         candidates = [(attrs[n], f) for n, f in terms if n in attrs] or [(vocab.attributes[n], f) for n, f in terms]
-        fitting = [(a, f) for a, f in candidates if a.low is None or a.low / 3 <= value * f <= (a.high or 0) * 3]
+        # In the attribute's range, or named right beside the number ("at least 16GB internal memory" of phones that
+        # all have 64 GB or more: every one meets it, and it is not their RAM).
+        fitting = [(a, f) for a, f in candidates if a.low is None or a.low / 3 <= value * f <= (a.high or 0) * 3
+                   or closeness(a, text, m.span()) <= NEAR_WORD]
         cue = NUMBER_CUE_RE.search(text[max(0, m.start() - 20):m.start()])
         if fitting:  # the attribute named nearest ("16gb ram, 512gb storage"), else the most common one
             info, factor = min(fitting, key=lambda c: (closeness(c[0], text, m.span()), -c[0].count))
@@ -486,9 +513,11 @@ def find_measures(text: str, prefs: Preferences) -> str:
     return text
 
 
-def find_budget(text: str, prefs: Preferences, shop_currency: str = "USD", rates: dict[str, float] | None = None) -> str:
+def find_budget(text: str, prefs: Preferences, shop_currency: str = "USD", rates: dict[str, float] | None = None,
+                unconverted: list[str] | None = None) -> str:
     """Price limits in the shop currency: an amount in another currency ("under $10" in a rupee shop) is converted
-    with the shop's rates, or not read as a limit when the shop has no rate for it. Percentages are never money."""
+    with the shop's rates, or not read as a limit when the shop has no rate for it (its code goes to `unconverted`,
+    so the reply can ask for the budget in the shop's currency). Percentages are never money."""
     text = PERCENT_RE.sub(lambda m: " " * len(m.group()), text)
     priced = bool(PRICED_RE.search(text))
     for kind, pattern in BUDGET_PATTERNS:
@@ -502,6 +531,8 @@ def find_budget(text: str, prefs: Preferences, shop_currency: str = "USD", rates
                 value = currency.in_shop_currency(float(number) * (1000 if scale else 1), code, shop_currency, rates or {})
                 if value is not None:
                     values.append(value)
+                elif unconverted is not None:
+                    unconverted.append(code)
             text = blank(text, m.span())
             if len(values) < len(m.groups()) - list(m.groups()).count(None):
                 continue  # a currency the shop has no rate for: no limit rather than a wrong one
@@ -523,6 +554,23 @@ def find_brands(text: str, prefs: Preferences, vocab: Vocabulary) -> str:
         if brand not in target:
             target.append(brand)
         text = blank(text, m.span())
+    return text
+
+
+# "something from huawei": a maker the shop has never heard of is still a wish, so the reply can say none matches
+# rather than show the same products as if it had not been said.
+MAKER_RE = re.compile(r"\b(?:from|by|brand)\s+([a-z][a-z0-9&'-]{2,})\b(?!\s*\d)")
+
+
+def find_unknown_brand(text: str, prefs: Preferences, vocab: Vocabulary) -> str:
+    if prefs.brands:
+        return text
+    for m in MAKER_RE.finditer(text):
+        word = m.group(1)
+        if word in KIND_STOP or word in english_words() or stem(word) in vocab.text_words or typo_of_english(word):
+            continue
+        prefs.brands.append(word.capitalize())
+        return blank(text, m.span())
     return text
 
 
@@ -636,7 +684,9 @@ def parse(message: str, state: DialogueState, vocab: Vocabulary,
     find_recipient(work, prefs)
     find_use_case(work, prefs, vocab)
     work = find_measures(find_attributes(work, prefs, vocab), prefs)
-    work = find_brands(find_budget(work, prefs, vocab.currency, vocab.rates), prefs, vocab)
+    unconverted: list[str] = []
+    work = find_brands(find_budget(work, prefs, vocab.currency, vocab.rates, unconverted), prefs, vocab)
+    work = find_unknown_brand(work, prefs, vocab)
     disliked = bool(state.shown) and bool(DISLIKE_RE.search(work))
     if prefs.category is None and not disliked:  # a shop whose categories the vocabulary names needs no other type
         find_kind(work, prefs, vocab, state)
@@ -660,7 +710,7 @@ def parse(message: str, state: DialogueState, vocab: Vocabulary,
             refs = [single]
     return Understanding(intent=intent, preferences=wishes_for(intent, prefs), product_refs=refs, cart_action=action, order_id=order_id, email=email,
                          reset_preferences=reset and intent in (Intent.RECOMMEND, Intent.REFINE), source="rules",
-                         guessed=not certain, exclude_shown=more, question=question)
+                         guessed=not certain, exclude_shown=more, question=question, no_rate=next(iter(unconverted), ""))
 
 
 # ---- evaluation on labelled customer-support requests -------------------------------------------

@@ -76,6 +76,7 @@ class Understanding:
     email: str | None = None
     reset_preferences: bool = False  # "actually, show me headphones instead"
     exclude_shown: bool = False  # "anything else?", "they look ugly": the same wishes, not the products shown
+    no_rate: str = ""  # a budget in a currency the shop has no rate for ("around 1000 NOK"): its code, to ask again
     question: str = ""  # the message as a policy question (`spelling.question_words`): what picks the FAQ entry
     source: str = "rules"  # "llm" or "rules"
     guessed: bool = False  # the rules matched no specific pattern (a weak cue, or only the default reading)

@@ -125,7 +125,7 @@ def product_answer_parts(sheet: FactSheet) -> list[Part]:
     if thing := sheet.note_value("not_carried"):
         return [("intro", f"We don't carry {thing}, so I have nothing to tell you about one. I can help with what we do "
                           "sell, or answer a question about shipping, returns or payment.")]
-    if not sheet.products:
+    if not sheet.products and not sheet.answer:
         return [("intro", "Which product do you mean? Tell me its name, or ask me for recommendations first.")]
     parts: list[Part] = [(f"answer{i}", line) for i, line in enumerate(sheet.answer)]
     parts += [(p.id, "") for p in sheet.products]
@@ -189,6 +189,9 @@ def notices(sheet: FactSheet) -> list[Part]:
         found.append(("long", f"Your message was very long, so I read only its first {int(sheet.note_value('long')):,} characters."))
     if sheet.has_note("language"):
         found.append(("language", LANGUAGE))
+    if code := sheet.note_value("no_rate"):
+        found.append(("no_rate", f"Our prices are in {sheet.currency} and I have no exchange rate for {code}, so I didn't "
+                                 f"use that budget. What is it in {sheet.currency}?"))
     return found
 
 
@@ -225,6 +228,8 @@ def body(sheet: FactSheet, shop_name: str) -> list[Part]:
         return [("intro", f"Sorry, we don't carry {thing}, so I can't help with that one. We sell "
                           f"{', '.join(sheet.categories)}: can I find you something there?")]
     chat = next((CHAT[note] for note in sheet.notes if note in CHAT), None)
+    if chat and sheet.has_note("no_rate"):
+        return []  # "around 1000 NOK": asking for the budget in the shop's currency is the whole reply
     return [("intro", chat or GREETING.format(shop=shop_name))]
 
 

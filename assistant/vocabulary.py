@@ -448,6 +448,14 @@ class Vocabulary:
         "brown" in "Brown Rice" and "Bag - Brown" does not either)."""
         return len(self.heads.get(kind, ())) >= HEAD_SHARE * len(self.kinds.get(kind, ()))
 
+    def names_feature(self, word: str) -> bool:
+        """Whether a word is what the shop's products have rather than what they are: a word of an attribute's name
+        ("camera" of camera_mp, "material") that no product's title heads."""
+        key = stem(word)
+        if self.heads.get(key):
+            return False
+        return any(key in {stem(piece) for piece in re.split(r"[_\W]+", f"{info.name} {info.base}")} for info in self.attributes.values())
+
     def kind_like(self, word: str) -> str | None:
         """A kind this shop has under another name ("fridge" -> refrigerator): the nearest of its category words by
         meaning, only when it is as close as a synonym is (cosine >= KIND_SYNONYM; related kinds score lower)."""
