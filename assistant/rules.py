@@ -373,7 +373,7 @@ def find_kind(text: str, prefs: Preferences, vocab: Vocabulary, state: DialogueS
         # A kind the shop has never heard of is only the object of a request ("looking for *a thriller book*"),
         # never words picked out of a sentence ("I'm looking to move away from them").
         if not kinds:
-            missing = unknown_kind(clause, bare, vocab)
+            missing = unknown_kind(clause, bare, vocab, describing=bool(before))
         if kinds and before and all(vocab.kinds[k] & before for k in kinds) and not set(kinds) & vocab.category_kinds:
             prefs.words = modifiers + kinds  # "trail ones" after "running shoes": a wish within the request, not a new one
             return
@@ -395,9 +395,10 @@ REFERENCE_RE = re.compile(r"^\s*(?:the(?! \w+est\b)|this|that|these|those|it|its
 FACET_WORDS = {"size", "sizes", "color", "colour", "colors", "colours", "version", "model", "style", "design", "shade"}
 
 
-def unknown_kind(clause: str, bare: bool, vocab: Vocabulary) -> list[str]:
+def unknown_kind(clause: str, bare: bool, vocab: Vocabulary, describing: bool = False) -> list[str]:
     """A kind of product the shop has never heard of, in the shopper's words, from the object of a request in the
-    clause (or the whole clause when it is nothing but a name): each request's object up to the next request."""
+    clause (or the whole clause when it is nothing but a name): each request's object up to the next request.
+    `describing`: a request is under way, so a word naming what its products have ("camera") is a wish, not a kind."""
     asks = list(ASK_RE.finditer(clause))
     objects = [clause[a.end(): b.start() if b else len(clause)] for a, b in zip(asks, asks[1:] + [None])] if asks else [clause] if bare else []
     for text in objects:
@@ -406,7 +407,7 @@ def unknown_kind(clause: str, bare: bool, vocab: Vocabulary) -> list[str]:
             continue
         for words in kind_options(text):
             raw = re.findall(r"[a-z]+", KIND_TAIL_RE.sub("", text))
-            if raw and raw[-1] in FACET_WORDS or vocab.names_feature(words[-1]):
+            if raw and raw[-1] in FACET_WORDS or describing and vocab.names_feature(words[-1]):
                 continue  # "a desktop size", "good camera", "recycled material": what a product has, not what it is
             if head_kind(words, vocab)[1]:
                 return [" ".join(words[-3:])]
