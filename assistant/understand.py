@@ -214,6 +214,8 @@ def understand(message: str, state: DialogueState, vocab: Vocabulary, products: 
     reading.product_refs = parsed.product_refs or reading.product_refs
     if reading.intent in RULES_ONLY:
         return parsed
+    if reading.intent == Intent.CART and reading.cart_action in ("add", "remove") and parsed.intent != Intent.CART:
+        return parsed  # the cart changes only on a request the rules read too ("I'll go for it ... bye" is no order)
     if llm.role == "router":
         return settled(parsed, reading)
     if reading.preferences.category is None:  # the kind is read against the shop's own words, which the model never saw
