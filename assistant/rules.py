@@ -405,9 +405,9 @@ def unknown_kind(clause: str, bare: bool, vocab: Vocabulary, describing: bool = 
         text = SUBJECT_TAIL_RE.sub("", OBJECT_PRONOUN_RE.sub("", text.lower()))
         if UNNAMED_RE.match(text) or REFERENCE_RE.match(text):
             continue
+        named = re.findall(r"[a-z]+", KIND_TAIL_RE.sub("", text))
         for words in kind_options(text):
-            raw = re.findall(r"[a-z]+", KIND_TAIL_RE.sub("", text))
-            if raw and raw[-1] in FACET_WORDS or describing and vocab.names_feature(words[-1]):
+            if named and named[-1] in FACET_WORDS or describing and vocab.names_feature(words[-1]):
                 continue  # "a desktop size", "good camera", "recycled material": what a product has, not what it is
             if head_kind(words, vocab)[1]:
                 return [" ".join(words[-3:])]
