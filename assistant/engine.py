@@ -37,6 +37,7 @@ from assistant.state import DialogueState, Intent, Preferences, Understanding
 from assistant.understand import maybe_policy_question, understand
 from assistant.vocabulary import Vocabulary
 from assistant.writer import Writer
+from knowledge.schema import FaqEntry
 
 MAX_ORDER_ATTEMPTS = 5
 # Cosine similarity to the closest policy entry above which an unrouted question is answered from the FAQ.
@@ -69,6 +70,18 @@ FOREIGN_WORDS = frozenset("""el la los las un una unos que para con por quiero b
 je cherche des pour avec une les est vous avez voudrais combien ich suche für mit eine und nicht haben sie möchte wie viel
 cerco voglio sono della questo quanto costa eu quero procuro não você obrigado gracias merci danke""".split())
 ENGLISH_WORDS = frozenset("the a an i you my for with and to is are do does what which how need want looking show me".split())
+
+
+FAQ_SENTENCE_WORDS = 4  # shorter answer sentences ("Yes.") say nothing on their own
+
+
+def faq_views(entry: FaqEntry) -> list[str]:
+    """What a question is compared with: the entry's question, its question with the start of its answer, and its
+    question with each sentence of its answer. The answer's words catch questions phrased unlike the title ("is
+    support open on sundays" -> "How can I contact a person?"), and one sentence of a long answer ("the $5 fee after
+    the first hour") is not drowned by the rest."""
+    sentences = [s for s in re.split(r"(?<=[.!?])\s+|\n+", entry.answer) if len(s.split()) >= FAQ_SENTENCE_WORDS]
+    return [entry.question, f"{entry.question} {entry.answer[:300]}"] + [f"{entry.question} {s}" for s in sentences]
 
 
 @dataclass
@@ -152,7 +165,7 @@ class Assistant:
         self.config = config or AssistantConfig()
         self.writer = Writer(llm if llm is not None and llm.role == "full" else None, self.config.shop_name)
         self._vocab: tuple[str, Vocabulary] | None = None
-        self._faq_vectors: tuple[str, np.ndarray] | None = None
+        self._faq_vectors: tuple[str, np.ndarray, np.ndarray] | None = None
         self._faq_last: tuple[str, str, np.ndarray] | None = None
         self._locks: dict[str, threading.Lock] = {}
         self._locks_guard = threading.Lock()
@@ -244,18 +257,19 @@ class Assistant:
         return self._vocab[1]
 
     def faq_similarity(self, shop: Shop, question: str) -> np.ndarray:
-        """Cosine similarity of a policy question (`Understanding.question`) to each of the shop's entries (the closer
-        of two views of it)."""
+        """Cosine similarity of a policy question (`Understanding.question`) to each of the shop's entries (the
+        closest of several views of it)."""
         if self._faq_vectors is None or self._faq_vectors[0] != shop.version:
-            # Each entry twice: its question, and its question with the start of its answer (the answer's words
-            # catch questions phrased unlike the title: "is support open on sundays" -> "How can I contact a person?").
-            texts = [entry.question for entry in shop.faq] + [f"{entry.question} {entry.answer[:300]}" for entry in shop.faq]
-            self._faq_vectors = (shop.version, embed(texts))  # unit vectors: a dot product is the cosine
+            views = [(row, text) for row, entry in enumerate(shop.faq) for text in faq_views(entry)]
+            owners = np.array([row for row, _ in views], dtype=np.int64)
+            self._faq_vectors = (shop.version, embed([text for _, text in views]), owners)  # unit vectors: dot = cosine
         words = question
         last = self._faq_last  # a turn asks twice (is it a policy question? which entry?): embed the message once
         if last is None or last[:2] != (shop.version, words):
-            both = self._faq_vectors[1] @ embed([words])[0]
-            last = self._faq_last = (shop.version, words, np.maximum(both[: len(shop.faq)], both[len(shop.faq):]))
+            _, vectors, owners = self._faq_vectors
+            best = np.full(len(shop.faq), -1.0, dtype=np.float32)
+            np.maximum.at(best, owners, vectors @ embed([words])[0])
+            last = self._faq_last = (shop.version, words, best)
         return last[2]
 
     def policy_similarity(self, shop: Shop, question: str) -> float:
@@ -376,13 +390,16 @@ class Assistant:
             state.request, state.asked_clarification, state.seen = message[:REQUEST_CHARS], False, []
         elif u.intent == Intent.RECOMMEND and not more:
             state.request = f"{state.request} {message}"[-REQUEST_CHARS:]
+        unheard = []
         if state.preferences.words and not count_matching(shop, filters_for(state.preferences)):
-            # The request's other words are a soft wish: when no product has them all, they only rank.
+            # The request's other words are a soft wish: when no product has them all, they only rank. Words no text
+            # of the shop has at all ("robot" vacuum) are said to be unmet: its vacuums are not what was asked for.
+            unheard = [w for w in state.preferences.words if not vocab.knows(w)]
             state.preferences = replace(state.preferences, words=[])
         prefs = state.preferences
         currency = shop.settings.shop_currency
         count = count_matching(shop, filters_for(prefs))
-        question = None if only_mentioned else should_clarify(message, state, count)
+        question = None if only_mentioned or unheard else should_clarify(message, state, count)
         if question and u.intent == Intent.RECOMMEND:
             state.asked_clarification = True
             text = (f"Happy to help! What kind of product are you looking for? We carry {', '.join(categories)}."
@@ -390,10 +407,10 @@ class Assistant:
                     f"We have {count} {wishes_in_words(prefs, currency)[0]} in stock. What will you mainly use them for, "
                     "and do you have a budget in mind?")
             return FactSheet(Action.CLARIFY, question=text, wishes=wishes_in_words(prefs, currency))
-        unmet = []
+        unmet = [" ".join(unheard + prefs.kind[:1])] if unheard else []
         if not fresh and self.price_step_too_far(shop, previous, prefs):
             # "cheaper" below the cheapest match: keep the budget they had, and say the lower one found nothing.
-            unmet = [w for w in wishes_in_words(prefs, currency) if w not in wishes_in_words(previous, currency)]
+            unmet += [w for w in wishes_in_words(prefs, currency) if w not in wishes_in_words(previous, currency)]
             state.preferences = prefs = previous
         rec = recommend(shop, prefs, state.request, self.scorer_config, self.relevance, self.config.picks, exclude)
         if state.shown and [p.product.id for p in rec.picks] == state.shown:

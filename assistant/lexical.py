@@ -7,6 +7,7 @@ sparse matrix of BM25 term weights, so scoring a query is one column slice and a
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections import Counter, defaultdict
 from functools import lru_cache
 
@@ -41,10 +42,22 @@ def stem(token: str) -> str:
     return token
 
 
+def fold(text: str) -> str:
+    """Lower case without accents on Latin letters: "Pokémon" and "crème" are found as shoppers type them ("pokemon",
+    "creme"). Marks on other scripts stay (a Devanagari vowel sign is part of its word)."""
+    if text.isascii():
+        return text.lower()
+    out: list[str] = []
+    for c in unicodedata.normalize("NFKD", text.lower()):
+        if not (unicodedata.combining(c) and out and out[-1].isascii()):
+            out.append(c)
+    return unicodedata.normalize("NFC", "".join(out))
+
+
 def tokenize(text: str) -> list[str]:
     """Lower-case word tokens; 'KX-450' also yields 'kx450', 'kx' and '450' so any spelling matches."""
     tokens: list[str] = []
-    for match in TOKEN_RE.finditer(text.lower()):
+    for match in TOKEN_RE.finditer(fold(text)):
         token = match.group()
         parts = SPLIT_RE.split(token)
         if len(parts) > 1:
@@ -83,11 +96,12 @@ PATH_PART_RE = re.compile(r">|&|,|/|\band\b")
 
 
 def part_head(part: str) -> str | None:
-    """The last word of a title part or category level, skipping numbers and the unit after one ("Salt 1 kg")."""
+    """The last word of a title part or category level, skipping numbers and the unit after one ("Salt 1 kg") and a
+    colour after the name ("Rajma White" is rajma)."""
     head, previous = None, ""
-    for token in re.findall(r"[a-z0-9]+", part.lower()):
+    for token in re.findall(r"[a-z0-9]+", fold(part)):
         if token.isalpha() and len(token) > 1 and token not in STOPWORDS and not previous[:1].isdigit():
-            head = token
+            head = head if token in COLOURS and head else token
         previous = token
     return stem(head) if head else None
 

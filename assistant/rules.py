@@ -140,7 +140,7 @@ FAQ_RE = re.compile(r"\b(?:" + "|".join([
     r"feedback|complain\w*|reclamation\w*|(?:file|lodge|make|submit|open|customer|consumer|warranty|a) claim|claim against",
     r"(?:leav|writ|submit|post|send|giv)\w*\s+(?:a |an |my |some |your )?(?:\w+ )?(?:reviews?|opinions?|comments?)",
     r"(?:chang|modif|edit|updat|add|remov|delet|switch|swap|correct)\w*\b.{0,25}\b(?:order|purchase)",
-    r"devol\w*|reembols\w*|retour\w*|rembours\w*|rückgabe|zurückgeben|erstattung|envío|envio|livraison|versand|garant\w*",
+    r"devol\w*|reembols\w*|retour\w*|rembours\w*|rückgabe|ruckgabe|zurückgeben|zuruckgeben|erstattung|envío|envio|livraison|versand|garant\w*",
 ]) + r")\b")
 FAQ_WEAK_RE = re.compile(r"\b(?:user|profile|pin|lost|late|missing|broken|stolen|review|fees?|contract|pay for|ships?)\b")
 HOWTO_ORDER_RE = re.compile(r"\b(?:place|make|making|placing)\s+(?:an? |the )?(?:\w+ )?(?:order|purchase)\b|\b(?:buy\w*|order\w*|"
@@ -369,7 +369,11 @@ def find_kind(text: str, prefs: Preferences, vocab: Vocabulary, state: DialogueS
                 continue  # a word the titles only mention, in a remark ("I really enjoy classics") or a brand's name
             if kind:
                 kinds.append(kind)
-                modifiers = [w for w in words if vocab.kind_of(w) != kind and stem(w) in vocab.text_words]
+                # The other words are wishes ("wireless headphones"), typos fixed; one no text of the shop has ("robot
+                # vacuum", "paracetamol tablets") too: no product meets it, and the reply says so.
+                named = [i for i, w in enumerate(words) if vocab.kind_of(w) == kind] or [len(words) - 1]  # or a synonym
+                modifiers = [vocab.kind_of(w) or w for i, w in enumerate(words) if i != named[-1] and vocab.kind_of(w) != kind
+                             and (vocab.knows(w) or i < named[-1] and len(w) > 3 and not typo_of_english(w))]
         # A kind the shop has never heard of is only the object of a request ("looking for *a thriller book*"),
         # never words picked out of a sentence ("I'm looking to move away from them").
         if not kinds:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from assistant.lexical import edit_distance_1, head_words, kind_index, kind_words, stem, tokenize
+from assistant.lexical import edit_distance_1, fold, head_words, kind_index, kind_words, stem, tokenize
 from assistant.models import MissingModel, minilm_path
 from assistant.state import Preferences
 from knowledge.schema import Product
@@ -180,9 +180,18 @@ KIND_SYNONYM = 0.8  # MiniLM: fridge/refrigerator 0.96, couch/sofa 0.86; related
 WORD_RE = re.compile(r"[^\W\d_]+")
 
 
+def drops_letters(word: str, of: str, most: int = 2) -> bool:
+    """Whether `word` is `of` with up to `most` letters left out, the first kept ("tostr" of "toaster"): the commonest
+    typo of a fast typist, and no other word's ("robot" leaves out no letters of "root")."""
+    if not 0 < len(of) - len(word) <= most or word[:1] != of[:1]:
+        return False
+    letters = iter(of)
+    return all(c in letters for c in word)
+
+
 def compact(text: str) -> str:
     """The lookup key of a phrase: lower case, no spaces, hyphens or underscores ("Noise-Cancelling" = "noisecancelling")."""
-    return re.sub(r"[\s_\-]+", "", text.lower())
+    return re.sub(r"[\s_\-]+", "", fold(text))
 
 
 def phrase_pattern(phrases: list[str]) -> re.Pattern[str] | None:
@@ -190,7 +199,7 @@ def phrase_pattern(phrases: list[str]) -> re.Pattern[str] | None:
     lower-cased, so the phrases are too ("Backpacks" is a shop's category name)."""
     if not phrases:
         return None
-    lowered = sorted({p.lower() for p in phrases}, key=len, reverse=True)
+    lowered = sorted({fold(p) for p in phrases}, key=len, reverse=True)
     parts = [r"[\s_-]?".join(re.escape(w) for w in re.split(r"[\s_\-]+", p)) for p in lowered]
     return re.compile(r"(?<![\w])(?:" + "|".join(parts) + r")(?![\w])")
 
@@ -419,7 +428,7 @@ class Vocabulary:
 
     def normalize(self, message: str) -> str:
         """Lower case, straight quotes, typos fixed against the shop's words, spelled-out numbers as digits."""
-        text = message.lower().translate(str.maketrans("’‘“”\n\t\r", "''\"\"   "))
+        text = fold(message).translate(str.maketrans("’‘“”\n\t\r", "''\"\"   "))
         text = re.sub(r"[^\W\d_]{5,}", lambda m: self.correct(m.group()), text)
         text = re.sub(r"\b\d{1,2}(?:,\d{2})+,\d{3}\b", lambda m: m.group().replace(",", ""), text)  # 1,00,000 (lakh)
         return spelled_numbers(re.sub(r"(?<=\d),(?=\d{3}\b)", "", text))  # 1,299.99 -> 1299.99
@@ -455,6 +464,12 @@ class Vocabulary:
         if self.heads.get(key):
             return False
         return any(key in {stem(piece) for piece in re.split(r"[_\W]+", f"{info.name} {info.base}")} for info in self.attributes.values())
+
+    def knows(self, word: str) -> bool:
+        """Whether a shopper's word is one the shop's texts use, or a typo of a word of its titles ("basmti")."""
+        if stem(word) in self.text_words or self.kind_of(word) is not None:
+            return True
+        return len(word) >= 4 and any(drops_letters(word, k) for k in self.kinds)
 
     def kind_like(self, word: str) -> str | None:
         """A kind this shop has under another name ("fridge" -> refrigerator): the nearest of its category words by

@@ -39,6 +39,8 @@ ROWS = [
     ("h1", "Harpic Power Plus Toilet Cleaner 500 ml", "₹99", "Harpic", "Home Care > Toilet Cleaners"),
     ("h2", "Harpic Bathroom Cleaner 500 ml", "₹109", "Harpic", "Home Care > Bathroom Cleaners"),
     ("h3", "Harnik Glass Cleaner 500 ml", "₹89", "Harnik", "Home Care > Glass Cleaners"),
+    ("p1", "Rajma White 500 g", "₹102", "Tata Sampann", "Grocery > Dals & Pulses"),
+    ("p2", "Crème Fraîche Dip 200 g", "₹149", "Amul", "Packaged Food > Dips & Spreads"),
 ]
 
 
@@ -171,3 +173,24 @@ def test_the_kind_is_the_last_word_that_names_products(rupee_assistant: Assistan
 def test_a_brand_typo_goes_to_the_brand_more_products_carry(rupee_assistant: Assistant) -> None:
     reply = ask(rupee_assistant, "typo-brand", "harpik toilet cleaner")  # one edit from Harpic (2) and Harnik (1)
     assert reply.preferences["brands"] == ["Harpic"] and titles(reply)[:1] == ["Harpic Power Plus Toilet Cleaner 500 ml"], reply.text
+
+
+def test_a_colour_after_the_name_is_not_the_kind(rupee_assistant: Assistant) -> None:
+    reply = ask(rupee_assistant, "colour-head", "rajma")  # "Rajma White" is rajma, not a white
+    assert not reply.sheet.has_note("not_carried") and titles(reply) == ["Rajma White 500 g"], reply.text
+
+
+def test_accents_are_read_as_shoppers_type_them(rupee_assistant: Assistant) -> None:
+    reply = ask(rupee_assistant, "accents", "creme fraiche dip")
+    assert titles(reply)[:1] == ["Crème Fraîche Dip 200 g"] and not reply.sheet.relaxed, reply.text
+
+
+def test_a_word_no_text_of_the_shop_has_is_said_unmet_not_dropped(rupee_assistant: Assistant) -> None:
+    reply = ask(rupee_assistant, "unheard", "electric pressure cooker")  # no cooker of the shop is electric
+    assert reply.sheet.relaxed == ["electric cooker"] and "don't have anything that matches" in reply.text, reply.text
+    assert titles(reply) and all("Pressure Cooker" in t for t in titles(reply))
+
+
+def test_a_typo_that_leaves_out_letters_is_no_unmet_wish(rupee_assistant: Assistant) -> None:
+    reply = ask(rupee_assistant, "dropped-letters", "sunflwr oil")  # two letters left out of "sunflower"
+    assert not reply.sheet.relaxed and titles(reply)[:1] == ["Sunflower Oil 1 L"], reply.text
