@@ -266,8 +266,22 @@ def find_category(text: str, vocab: Vocabulary) -> str | None:
         if not negated(text, m.start()):
             secondary = bool(re.search(r"\bfor (?:my|a|an|the|your|our)?\s*$", text[max(0, m.start() - 12):m.start()]))
             key = compact(m.group())
+            if key in vocab.synonym_terms and unheard_before(text, m.start(), vocab):
+                continue  # "pencil case", "robot vacuum": the shopper's word names another kind than the synonym's
             found.append((secondary, key in vocab.synonym_terms, m.start(), vocab.category_terms[key]))
     return min(found)[3] if found else None
+
+
+def unheard_before(text: str, start: int, vocab: Vocabulary) -> bool:
+    """Whether the word just before `start` is an English one no text of the shop has ("pencil" case; not "quiero"
+    zapatillas, a shopper's Spanish)."""
+    before = re.findall(r"[a-z]+", text[max(0, start - 30):start])[-1:]
+    return bool(before) and before[0] in english_words() and unheard(before[0], vocab)
+
+
+def unheard(word: str, vocab: Vocabulary) -> bool:
+    """A word of a product's name that no text of the shop has, nor a typo of one ("paracetamol", "pencil")."""
+    return len(word) > 3 and word not in KIND_STOP and not vocab.knows(word) and not typo_of_english(word)
 
 
 # ---- the kind of product, in the shopper's words ----------------------------------------------
@@ -277,6 +291,7 @@ LOOKING_FOR_RE = re.compile(r"\b(?:looking|searching|shopping|hunting|search|loo
 KIND_CLAUSE_RE = re.compile(r"[,.;:!?()\[\]/]+|\s-\s|\b(?:and then|also|but|if|so|because)\b")
 KIND_TAIL_RE = re.compile(r"\b(?:for|with|without|that|thats|which|who|it|its|they|there|to|can|could|will|would|should|must|under|below|over|above|less|more|from|like|than|in|on|at|"
                           r"around|about|between|near|except|not|no|instead|apart)\b.*$")
+DESCRIBING_TAIL_RE = re.compile(r"\b(?:for|with|without|under|below|over|above|from|in|between|around|less|more)\b.*$")
 KIND_STOP = set("""a an the some any all my our your his her their its this that these those it them they me i you we us he she
 none neither nothing guys folks one ones thing things stuff something anything kind type sort sorts kinds item items product products option options
 hi hello hey hiya yo please pls plz thanks thank ok okay yes yeah no nope just really very maybe perhaps also too even still
@@ -337,7 +352,13 @@ def head_kind(words: list[str], vocab: Vocabulary) -> tuple[str | None, bool]:
     return None, False
 
 
-ASK_RE = re.compile(r"\b(?:(?:do|does|did) (?:you|u|ya)(?: guys| all)? (?:have|sell|carry|stock|offer)|(?:looking|searching|"
+# "do you deliver eggs?" asks for eggs; "do you deliver to Canada / on Sundays?" asks about delivery.
+DELIVER_ASK_RE = re.compile(r"\b(?:do|does|can|could|will|would) (?:you|u|ya)(?: guys| all)? (?:deliver|ship|bring)\s+"
+                            r"(?!(?:me|us|to|in|on|at|from|within|outside|abroad|internationally|overseas|worldwide|everywhere|here|"
+                            r"there|it|them|this|that|my|our|orders?|packages?|parcels?|items?|products?|anything|same|next|"
+                            r"fast|quickly|today|tomorrow|tonight|by|during|over|for|free|via|with|how|when)\b)[a-z]")
+ASK_RE = re.compile(DELIVER_ASK_RE.pattern[:-len("[a-z]")] + r"|\b(?:can|could|may) (?:i|we) (?:order|get)\b|"
+                    r"\b(?:(?:do|does|did) (?:you|u|ya)(?: guys| all)? (?:have|sell|carry|stock|offer)|(?:looking|searching|"
                     r"shopping|hunting) for|look for|recommend\w*|suggest\w*|buy(?:ing)?|purchase|need(?: an?| some)?|"
                     r"want(?: an?| some)?|show me|find me|get me|give me|(?:maybe|perhaps|preferably|ideally) (?:an?|some))\b")
 
@@ -358,10 +379,11 @@ def find_kind(text: str, prefs: Preferences, vocab: Vocabulary, state: DialogueS
     unknown: list[str] = []
     before = vocab.rows_of(state.preferences)
     fresh = (not state.shown and state.preferences.is_empty()) or bool(re.match(r"\s*(?:a|an|some)\s", text))  # "a horror book"
-    bare = (fresh and len(text.split()) <= 4 and not re.search(r"[,.;:!]", text)
+    named = DESCRIBING_TAIL_RE.sub("", text)  # "a mystery novel for my mom": the name is before "for"
+    bare = (fresh and len(named.split()) <= 4 and len(text.split()) <= 12 and not re.search(r"[,.;:!]", text)
             and not QUESTION_WORD_RE.match(text.strip()) and not CHITCHAT_RE.search(text.strip()))
     for clause in KIND_CLAUSE_RE.split(text):
-        asks = bool(SHOP_RE.search(clause))
+        asks = bool(SHOP_RE.search(clause) or ASK_RE.search(clause))
         kinds, missing, modifiers = [], [], []
         for words in kind_options(clause):
             kind, _ = head_kind(words, vocab)
@@ -373,7 +395,7 @@ def find_kind(text: str, prefs: Preferences, vocab: Vocabulary, state: DialogueS
                 # vacuum", "paracetamol tablets") too: no product meets it, and the reply says so.
                 named = [i for i, w in enumerate(words) if vocab.kind_of(w) == kind] or [len(words) - 1]  # or a synonym
                 modifiers = [vocab.kind_of(w) or w for i, w in enumerate(words) if i != named[-1] and vocab.kind_of(w) != kind
-                             and (vocab.knows(w) or i < named[-1] and len(w) > 3 and not typo_of_english(w))]
+                             and (vocab.knows(w) or i < named[-1] and unheard(w, vocab))]
         # A kind the shop has never heard of is only the object of a request ("looking for *a thriller book*"),
         # never words picked out of a sentence ("I'm looking to move away from them").
         if not kinds:
@@ -396,6 +418,8 @@ UNNAMED_RE = re.compile(r"^\s*(?:something|anything|everything|nothing)\b")
 OBJECT_PRONOUN_RE = re.compile(r"^\s*(?:me|us|him|her|them)\b")
 # "the photo", "this one": a thing already in the conversation, not a request for a kind.
 REFERENCE_RE = re.compile(r"^\s*(?:the(?! \w+est\b)|this|that|these|those|it|its)\b")  # ("the best calendar" is a request)
+# "can I order from Toronto", "can I get in touch": where or how, not what.
+PLACE_RE = re.compile(r"^\s*(?:to|from|in|on|at|for|by|via|online|here|there|with|without|outside|within|into|back)\b")
 FACET_WORDS = {"size", "sizes", "color", "colour", "colors", "colours", "version", "model", "style", "design", "shade"}
 
 
@@ -407,9 +431,9 @@ def unknown_kind(clause: str, bare: bool, vocab: Vocabulary, describing: bool = 
     objects = [clause[a.end(): b.start() if b else len(clause)] for a, b in zip(asks, asks[1:] + [None])] if asks else [clause] if bare else []
     for text in objects:
         text = SUBJECT_TAIL_RE.sub("", OBJECT_PRONOUN_RE.sub("", text.lower()))
-        if UNNAMED_RE.match(text) or REFERENCE_RE.match(text):
+        if UNNAMED_RE.match(text) or REFERENCE_RE.match(text) or PLACE_RE.match(text):
             continue
-        named = re.findall(r"[a-z]+", KIND_TAIL_RE.sub("", text))
+        named = re.findall(r"[a-z0-9]+", KIND_TAIL_RE.sub("", text))  # ("running shoes size 10": a size wish)
         for words in kind_options(text):
             if named and named[-1] in FACET_WORDS or describing and vocab.names_feature(words[-1]):
                 continue  # "a desktop size", "good camera", "recycled material": what a product has, not what it is
@@ -456,6 +480,8 @@ def find_attributes(text: str, prefs: Preferences, vocab: Vocabulary) -> str:
         text = blank(text, m.span())
     for kind, table in (("flag", vocab.flag_terms), ("value", vocab.value_terms)):
         for m in vocab.patterns[kind].finditer(text) if vocab.patterns.get(kind) else ():
+            if kind == "value" and unheard_before(text, m.start(), vocab):
+                continue  # a "pencil case" is not a phone accessory of the kind "case"
             target = prefs.excluded if negated(text, m.start()) else prefs.must_have
             for name, value in [table[compact(m.group())]] if kind == "flag" else table[compact(m.group())]:
                 if name in attrs:
@@ -621,7 +647,7 @@ def find_intent(text: str, state: DialogueState, prefs: Preferences, refs: list[
         return Intent.CART, "add", True
     if CART_REMOVE_RE.search(text):
         return Intent.CART, "remove", True
-    if faq:
+    if faq and not (prefs.kind and DELIVER_ASK_RE.search(text)):  # "do you deliver eggs?" asks for eggs
         return Intent.FAQ, None, strong_faq
     if CART_SHOW_RE.search(text):
         return Intent.CART, "show", True
@@ -636,7 +662,8 @@ def find_intent(text: str, state: DialogueState, prefs: Preferences, refs: list[
         return Intent.PRODUCT_QUESTION, None, True
     if state.shown and "?" in text and QUESTION_RE.search(text) and not SHOP_RE.search(text) and not (prefs.category or prefs.kind):
         return Intent.PRODUCT_QUESTION, None, False  # "how many cameras?" with phones shown: about them, most likely
-    if WEAK_OOS_RE.search(text) and prefs.category is None and not refs:
+    # ("need tick and flea medicine" asks for a product in a shop whose titles name medicines)
+    if WEAK_OOS_RE.search(text) and prefs.category is None and not refs and not (known_kind and ASK_RE.search(text)):
         return Intent.OUT_OF_SCOPE, None, False
     if HOWTO_ORDER_RE.search(text) and prefs.is_empty():
         return Intent.FAQ, None, False
@@ -646,7 +673,7 @@ def find_intent(text: str, state: DialogueState, prefs: Preferences, refs: list[
         intent = Intent.REFINE if context and not changed and not reset else Intent.RECOMMEND
         # A kind of product the shop's own titles name ("amul butter") is as sure as a category; a budget or a feature
         # alone ("rebating $12") is a guess.
-        certain = prefs.category is not None or known_kind or bool(SHOP_RE.search(text)) or comparative or bool(context and REFINE_RE.search(text))
+        certain = prefs.category is not None or known_kind or bool(SHOP_RE.search(text) or prefs.kind and ASK_RE.search(text)) or comparative or bool(context and REFINE_RE.search(text))
         return intent, None, certain
     if CHITCHAT_RE.search(text.strip()):
         return Intent.CHITCHAT, None, True
