@@ -12,6 +12,7 @@ import itertools
 import re
 import sys
 import time
+from dataclasses import replace
 from typing import Any
 
 from assistant import currency, measures
@@ -104,7 +105,8 @@ WEAK_OOS_RE = rx(r"\b(?:weather|forecast|politic\w*|election|vote|president|prim
                  r"lawyer|attorney|legal advice|lawsuit|divorce|capital of|history of|recipe|equation|calculus|solve",
                  r"meaning of life|who won|horoscope|translate)\b")
 HUMAN_RE = rx(r"\bhuman\b", r"\breal (?:person|people|agent)\b", r"\blive (?:person|agent|chat|support)\b",
-              r"\bcustomer\s?(?:service|support|care|assistance|team)\b", r"\b(?:representative|operator|call cent(?:er|re))\b",
+              r"(?<!bad )(?<!poor )(?<!slow )(?<!good )(?<!great )(?<!terrible )(?<!awful )(?<!their )(?<!its )"
+              r"\bcustomer\s?(?:service|support|care|assistance|team)\b",  # not a verdict on a maker ("bad customer service") r"\b(?:representative|operator|call cent(?:er|re))\b",
               r"\bagent\b", r"\b(?:talk|speak|chat|contact|reach|call)\w*\s+(?:to\s+|with\s+)?(?:a |an |some |your |the )?"
               r"(?:person|agent|someone|somebody|representative|rep|operator|staff|manager|supervisor|people|assistant)\b",
               r"\b(?:phone number|phone line|hotline|call me|call (?:you|back)|ring you)\b",
@@ -162,13 +164,19 @@ QUESTION_RE = rx(r"\?", r"^(?:is|are|does|do|did|can|could|will|would|has|have|w
 SHOP_RE = re.compile(r"\b(?:recommend\w*|suggest\w*|show me|looking for|look for|searching for|shopping for|gift|present|buy|"
                      r"do (?:you|u|ya)(?: guys| all)? (?:have|sell|carry|stock)|cheap|budget|affordable|best|something|anything|need an?|want an?|"
                      r"options)\b")
-REFINE_RE = re.compile(r"\b(?:instead|what about|how about|other (?:options|colou?rs|brands|ones)|more options|show me more|"
+REFINE_RE = re.compile(r"\b(?:instead|what about|how about|(?:other|another|any other) (?:options?|colou?rs|brands?|ones?|models?)|more options|show me more|"
                        r"something else|anything else|different|alternatives?|similar|only|rather|prefer)\b")
 CHITCHAT_RE = rx(r"^(?:hi|hello|hey|heya|hiya|howdy|yo|greetings|good (?:morning|afternoon|evening|day)|thanks?|thank you|thx|ty",
                  r"cheers|bye|goodbye|see you|ok(?:ay)?|cool|great|nice|awesome|perfect|sure|yes|no|yep|nope|hola|buenas",
                  r"buen[oa]s (?:días|dias|tardes|noches)|bonjour|bonsoir|salut|hallo|guten (?:tag|morgen|abend)|servus|moin",
                  r"ciao|buongiorno|olá|ola|oi|merci|gracias|danke|grazie|obrigad[oa])\b",
                  r"\bhow are you\b|\bwho are you\b|\bwhat can you do\b|\bnice to meet\b")
+THANKS_RE = re.compile(r"\b(?:thanks?|thank you|thx|ty|cheers|appreciate)\b")
+# A reply to "what will you use them for, and do you have a budget?" that adds no wish.
+ANSWER_RE = re.compile(r"(?:yes|yeah|yep|sure|ok(?:ay)?|no|nope|nah|not really|not sure|no idea|i don'?t know|dunno|"
+                       r"whatever|anything|any|either|doesn'?t matter|no preference|none)\b[\s\W]*(?:\w+[\s\W]*){0,3}$")
+OTHER_OPTIONS_RE = re.compile(r"\b(?:other|another|any other|different|more) (?:options?|ones?|models?|choices?|alternatives?)\b"
+                              r"|\balternatives?\b")
 MORE_RE = re.compile(r"\b(?:more|other|different|else|another)\b")
 # A verdict on the products shown ("they look ugly", "not my style"): other products, never a kind named "ugly".
 DISLIKE_RE = re.compile(r"\b(?:ugly|hideous|boring|meh|dislike|hate (?:it|them|these|those|that)|(?:do not|don'?t|didn'?t) (?:really )?"
@@ -385,7 +393,11 @@ def find_kind(text: str, prefs: Preferences, vocab: Vocabulary, state: DialogueS
     for clause in KIND_CLAUSE_RE.split(text):
         asks = bool(SHOP_RE.search(clause) or ASK_RE.search(clause))
         kinds, missing, modifiers = [], [], []
-        for words in kind_options(clause):
+        # What a request asks for first ("I would like to buy *a pencil case*": not "i" before "would"), else the clause.
+        options = [o for part in request_objects(clause) for o in kind_options(part)] + kind_options(clause)
+        for words in options:
+            if kinds:
+                break
             kind, _ = head_kind(words, vocab)
             if kind and not vocab.heads.get(kind) and (not (asks or bare) or kind in vocab.brand_words):
                 continue  # a word the titles only mention, in a remark ("I really enjoy classics") or a brand's name
@@ -393,9 +405,9 @@ def find_kind(text: str, prefs: Preferences, vocab: Vocabulary, state: DialogueS
                 kinds.append(kind)
                 # The other words are wishes ("wireless headphones"), typos fixed; one no text of the shop has ("robot
                 # vacuum", "paracetamol tablets") too: no product meets it, and the reply says so.
-                named = [i for i, w in enumerate(words) if vocab.kind_of(w) == kind] or [len(words) - 1]  # or a synonym
-                modifiers = [vocab.kind_of(w) or w for i, w in enumerate(words) if i != named[-1] and vocab.kind_of(w) != kind
-                             and (vocab.knows(w) or i < named[-1] and unheard(w, vocab))]
+                at = [i for i, w in enumerate(words) if vocab.kind_of(w) == kind] or [len(words) - 1]  # or a synonym
+                modifiers = [vocab.kind_of(w) or w for i, w in enumerate(words) if i != at[-1] and vocab.kind_of(w) != kind
+                             and (vocab.knows(w) or i < at[-1] and unheard(w, vocab))]
         # A kind the shop has never heard of is only the object of a request ("looking for *a thriller book*"),
         # never words picked out of a sentence ("I'm looking to move away from them").
         if not kinds:
@@ -423,14 +435,19 @@ PLACE_RE = re.compile(r"^\s*(?:to|from|in|on|at|for|by|via|online|here|there|wit
 FACET_WORDS = {"size", "sizes", "color", "colour", "colors", "colours", "version", "model", "style", "design", "shade"}
 
 
+def request_objects(clause: str) -> list[str]:
+    """What each request of the clause asks for: its words up to the next request, without a pronoun before them
+    ("show me ...") or a new sentence after them ("a calendar I am a very messy person")."""
+    asks = list(ASK_RE.finditer(clause))
+    return [SUBJECT_TAIL_RE.sub("", OBJECT_PRONOUN_RE.sub("", clause[a.end(): b.start() if b else len(clause)].lower()))
+            for a, b in zip(asks, asks[1:] + [None])]
+
+
 def unknown_kind(clause: str, bare: bool, vocab: Vocabulary, describing: bool = False) -> list[str]:
     """A kind of product the shop has never heard of, in the shopper's words, from the object of a request in the
     clause (or the whole clause when it is nothing but a name): each request's object up to the next request.
     `describing`: a request is under way, so a word naming what its products have ("camera") is a wish, not a kind."""
-    asks = list(ASK_RE.finditer(clause))
-    objects = [clause[a.end(): b.start() if b else len(clause)] for a, b in zip(asks, asks[1:] + [None])] if asks else [clause] if bare else []
-    for text in objects:
-        text = SUBJECT_TAIL_RE.sub("", OBJECT_PRONOUN_RE.sub("", text.lower()))
+    for text in request_objects(clause) or ([clause.lower()] if bare else []):
         if UNNAMED_RE.match(text) or REFERENCE_RE.match(text) or PLACE_RE.match(text):
             continue
         named = re.findall(r"[a-z0-9]+", KIND_TAIL_RE.sub("", text))  # ("running shoes size 10": a size wish)
@@ -655,18 +672,26 @@ def find_intent(text: str, state: DialogueState, prefs: Preferences, refs: list[
         return Intent.COMPARE, None, True
     if comparative and context:
         return Intent.REFINE, None, True
+    if state.shown and OTHER_OPTIONS_RE.search(text):
+        return Intent.REFINE, None, True  # "is there another option?" asks for more, not about the ones shown
     # "do you sell a case for it?" asks for another kind of product, not about the one shown.
     other_kind = bool(SHOP_RE.search(text)) and ((prefs.category is not None and prefs.category != state.preferences.category)
                                                  or (bool(prefs.kind) and prefs.kind != state.preferences.kind))
     if pointing and QUESTION_RE.search(text) and not other_kind:
         return Intent.PRODUCT_QUESTION, None, True
-    if state.shown and "?" in text and QUESTION_RE.search(text) and not SHOP_RE.search(text) and not (prefs.category or prefs.kind):
+    if state.shown and "?" in text and QUESTION_RE.search(text) and not SHOP_RE.search(text) and not (prefs.category or prefs.kind) \
+            and not REFINE_RE.search(text):
         return Intent.PRODUCT_QUESTION, None, False  # "how many cameras?" with phones shown: about them, most likely
     # ("need tick and flea medicine" asks for a product in a shop whose titles name medicines)
     if WEAK_OOS_RE.search(text) and prefs.category is None and not refs and not (known_kind and ASK_RE.search(text)):
         return Intent.OUT_OF_SCOPE, None, False
     if HOWTO_ORDER_RE.search(text) and prefs.is_empty():
         return Intent.FAQ, None, False
+    if THANKS_RE.search(text) and not SHOP_RE.search(text) and replace(prefs, use_case=None, recipient=None).is_empty():
+        return Intent.CHITCHAT, None, True  # "thanks, you should get a bonus for being a good service" asks for nothing
+    if state.asked_clarification and not state.shown and not state.preferences.is_empty() and prefs.is_empty() \
+            and ANSWER_RE.match(text.strip()):
+        return Intent.REFINE, None, True  # "yes", "not sure" to our question: show what fits the request so far
     if not prefs.is_empty() or SHOP_RE.search(text) or comparative or reset or (context and REFINE_RE.search(text)):
         changed = (prefs.category is not None and prefs.category != state.preferences.category) or (
             bool(prefs.kind) and prefs.kind != state.preferences.kind)

@@ -54,6 +54,20 @@ def fix_word(word: str) -> str:
 
 
 def question_words(message: str) -> str:
-    """The message as a policy question: without ids, amounts and names, its typos fixed, lower-cased."""
+    """The message as a policy question: without ids, amounts and names, its typos fixed, lower-cased, with the
+    plain word of any formal or contract wording added ("reimbursement" -> refund)."""
     text = NAME_RE.sub(" ", ID_NUMBER_RE.sub(" ", message))
-    return WORD_RE.sub(lambda m: fix_word(m.group().lower()), text).strip()
+    text = WORD_RE.sub(lambda m: fix_word(m.group().lower()), text).strip()
+    plain = [word for pattern, word in PLAIN_WORDS if pattern.search(text)]
+    return f"{text} ({', '.join(plain)})" if plain else text
+
+
+# Formal or contract words for what a shop's help pages call plainly; an embedding puts "early termination
+# penalty" far from "cancel fee" and "bill" far from "invoice".
+PLAIN_WORDS = [(re.compile(pattern), word) for pattern, word in [
+    (r"\b(?:reimburs\w*|rebates?|compensat\w*|restitution|money back)\b", "refund"),
+    (r"\b(?:(?:early )?(?:exit|termination) (?:fees?|charges?|penalt\w*)|penalt\w*)", "cancellation fee"),
+    (r"\bbills?\b", "invoice"),
+    (r"\b(?:pin(?: code)?|access key|credentials|passcode)\b", "password"),
+    (r"\bclaims? against\b|\blodge (?:a )?(?:consumer )?claim\b|\bcomplain\w*", "complaint"),
+]]

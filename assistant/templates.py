@@ -69,7 +69,8 @@ def recommend_parts(sheet: FactSheet) -> list[Part]:
     elif sheet.wishes:
         picks = ("one more" if n == 1 else f"{n} others") if sheet.has_note("others") else (
             "my top pick" if n == 1 else f"my top {n} picks")
-        intro = f"Here {'is' if n == 1 else 'are'} {picks} for {', '.join(sheet.wishes)}:"
+        wishes = ", ".join(sheet.wishes)
+        intro = f"Here {'is' if n == 1 else 'are'} {picks} {wishes if wishes.startswith('for ') else f'for {wishes}'}:"
     else:
         intro = f"Here {'is a popular pick' if n == 1 else f'are {n} popular picks'} from the shop:"
     parts: list[Part] = [("intro", intro)]
