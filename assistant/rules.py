@@ -298,7 +298,8 @@ QUESTION_WORD_RE = re.compile(r"(?:what|whats|where|when|why|how|is|are|can|coul
 LOOKING_FOR_RE = re.compile(r"\b(?:looking|searching|shopping|hunting|search|look|shop)\s+(?:for|around for)\b")
 KIND_CLAUSE_RE = re.compile(r"[,.;:!?()\[\]/]+|\s-\s|\b(?:and then|also|but|if|so|because)\b")
 KIND_TAIL_RE = re.compile(r"\b(?:for|with|without|that|thats|which|who|it|its|they|there|to|can|could|will|would|should|must|under|below|over|above|less|more|from|like|than|in|on|at|"
-                          r"around|about|between|near|except|not|no|instead|apart)\b.*$")
+                          r"around|about|between|near|except|not|no|instead|apart|since|as|because|cause|cuz|coz|though|although|"
+                          r"while|unless|until)\b.*$")
 DESCRIBING_TAIL_RE = re.compile(r"\b(?:for|with|without|under|below|over|above|from|in|between|around|less|more)\b.*$")
 KIND_STOP = set("""a an the some any all my our your his her their its this that these those it them they me i you we us he she
 none neither nothing guys folks one ones thing things stuff something anything kind type sort sorts kinds item items product products option options
@@ -431,7 +432,9 @@ OBJECT_PRONOUN_RE = re.compile(r"^\s*(?:me|us|him|her|them)\b")
 # "the photo", "this one": a thing already in the conversation, not a request for a kind.
 REFERENCE_RE = re.compile(r"^\s*(?:the(?! \w+est\b)|this|that|these|those|it|its)\b")  # ("the best calendar" is a request)
 # "can I order from Toronto", "can I get in touch": where or how, not what.
-PLACE_RE = re.compile(r"^\s*(?:to|from|in|on|at|for|by|via|online|here|there|with|without|outside|within|into|back)\b")
+PLACE_RE = re.compile(r"^\s*(?:to|from|in|on|at|for|by|via|online|here|there|with|without|outside|within|into|back|of)\b")
+# "show me a picture of it", "can I see a video": something to look at, not a product asked for.
+MEDIA_RE = re.compile(r"^\s*(?:an? |the |some |more |other )?(?:pictures?|photos?|pics?|images?|videos?|photographs?)\b(?!\s+(?:frames?|albums?))")
 FACET_WORDS = {"size", "sizes", "color", "colour", "colors", "colours", "version", "model", "style", "design", "shade"}
 
 
@@ -448,7 +451,7 @@ def unknown_kind(clause: str, bare: bool, vocab: Vocabulary, describing: bool = 
     clause (or the whole clause when it is nothing but a name): each request's object up to the next request.
     `describing`: a request is under way, so a word naming what its products have ("camera") is a wish, not a kind."""
     for text in request_objects(clause) or ([clause.lower()] if bare else []):
-        if UNNAMED_RE.match(text) or REFERENCE_RE.match(text) or PLACE_RE.match(text):
+        if UNNAMED_RE.match(text) or REFERENCE_RE.match(text) or PLACE_RE.match(text) or MEDIA_RE.match(text):
             continue
         named = re.findall(r"[a-z0-9]+", KIND_TAIL_RE.sub("", text))  # ("running shoes size 10": a size wish)
         for words in kind_options(text):
