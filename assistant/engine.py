@@ -58,6 +58,8 @@ CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 THANKS_RE = re.compile(r"\b(?:thanks?|thank you|thx|ty|cheers|appreciate)\b", re.I)
 CLOSING_RE = re.compile(r"\b(?:bye|goodbye|see you|that'?s (?:all|it|everything)|nice (?:talking|chatting)|have a (?:nice|good|great)|"
                         r"i'?ll (?:pay|order|check ?out|think about it)|all set|i'?m done|no,? thanks?)\b", re.I)
+LIKED_RE = re.compile(r"\b(?:nice|cute|cool|great|lovely|beautiful|pretty|awesome|amazing|perfect|love (?:it|them|this|that)|"
+                      r"looks? (?:good|great|nice|fine)|looking (?:good|nice)|sounds? (?:good|great|interesting|nice)|interesting)\b", re.I)
 HELLO_RE = re.compile(r"^\W*(?:hi|hello|hey|heya|hiya|howdy|good (?:morning|afternoon|evening))\b", re.I)
 PRICE_Q_RE = re.compile(r"\b(?:how much|price|cost|costs|expensive|cheap)\b", re.I)
 STOCK_Q_RE = re.compile(r"\b(?:in stock|stock|available|availability|sold out|left)\b", re.I)
@@ -556,7 +558,10 @@ def chat_notes(message: str, state: DialogueState, missing: str | None = None) -
         return ["hello"]
     if missing and len(message.split()) > 3:
         return ["ack", f"not_carried:{missing}"]
-    return ["ack:shown" if state.shown else "ack"]
+    if state.shown:
+        return ["ack:liked" if LIKED_RE.search(message) else "ack:shown"]
+    # A request under way (asked about, nothing shown yet) is taken up, not asked for again.
+    return ["ack:request" if not missing and (state.preferences.category or state.preferences.kind) else "ack"]
 
 
 def order_example(shop: Shop) -> str:
