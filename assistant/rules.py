@@ -164,6 +164,9 @@ QUESTION_RE = rx(r"\?", r"^(?:is|are|does|do|did|can|could|will|would|has|have|w
 SHOP_RE = re.compile(r"\b(?:recommend\w*|suggest\w*|show me|looking for|look for|searching for|shopping for|gift|present|buy|"
                      r"do (?:you|u|ya)(?: guys| all)? (?:have|sell|carry|stock)|cheap|budget|affordable|best|something|anything|need an?|want an?|"
                      r"options)\b")
+# Words that ask for a product whatever else the message says (unlike "best" in "the best way to ...").
+REQUEST_RE = re.compile(r"\b(?:buy\w*|purchas\w*|recommend\w*|suggest\w*|gifts?|presents?|shopping|looking for|look for|"
+                        r"(?:do|does) (?:you|u|ya)(?: guys| all)? (?:have|sell|carry|stock)|need|want|get me|show me|order)\b")
 REFINE_RE = re.compile(r"\b(?:instead|what about|how about|(?:other|another|any other) (?:options?|colou?rs|brands?|ones?|models?)|more options|show me more|"
                        r"something else|anything else|different|alternatives?|similar|only|rather|prefer)\b")
 CHITCHAT_RE = rx(r"^(?:hi|hello|hey|heya|hiya|howdy|yo|greetings|good (?:morning|afternoon|evening|day)|thanks?|thank you|thx|ty",
@@ -688,6 +691,9 @@ def find_intent(text: str, state: DialogueState, prefs: Preferences, refs: list[
     # ("need tick and flea medicine" asks for a product in a shop whose titles name medicines)
     if WEAK_OOS_RE.search(text) and prefs.category is None and not refs and not (known_kind and ASK_RE.search(text)):
         return Intent.OUT_OF_SCOPE, None, False
+    if not context and QUESTION_WORD_RE.match(text.strip()) and not REQUEST_RE.search(text) and not CHITCHAT_RE.search(text.strip()) and not (
+            prefs.category or prefs.kind or prefs.brands or prefs.budget_max is not None or prefs.budget_min is not None):
+        return Intent.OUT_OF_SCOPE, None, False  # "what are black holes", "is there a vaccine for ebola": no product asked
     if HOWTO_ORDER_RE.search(text) and prefs.is_empty():
         return Intent.FAQ, None, False
     if THANKS_RE.search(text) and not SHOP_RE.search(text) and replace(prefs, use_case=None, recipient=None).is_empty():

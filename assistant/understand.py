@@ -174,6 +174,8 @@ def maybe_policy_question(message: str, parsed: Understanding, state: DialogueSt
     no_wishes = p.budget_min is None and p.budget_max is None and not p.must_have and not p.excluded and not p.brands
     if parsed.intent == Intent.CHITCHAT:
         return not rules.CHITCHAT_RE.search(text)
+    if parsed.intent == Intent.OUT_OF_SCOPE:
+        return parsed.guessed  # a question that asks for no product may be about the shop ("do ur giftcards expire")
     if parsed.intent in (Intent.RECOMMEND, Intent.REFINE):
         strong = bool(STRONG_QUESTION_RE.search(text)) and p.budget_min is None and p.budget_max is None
         return strong or (no_wishes and not rules.SHOP_RE.search(text) and bool(QUESTION_START_RE.search(text)))
