@@ -560,8 +560,7 @@ def chat_notes(message: str, state: DialogueState, missing: str | None = None) -
         return ["ack", f"not_carried:{missing}"]
     if state.shown:
         return ["ack:liked" if LIKED_RE.search(message) else "ack:shown"]
-    # A request under way (asked about, nothing shown yet) is taken up, not asked for again.
-    return ["ack:request" if not missing and (state.preferences.category or state.preferences.kind) else "ack"]
+    return ["ack"]
 
 
 def order_example(shop: Shop) -> str:

@@ -175,6 +175,7 @@ CHITCHAT_RE = rx(r"^(?:hi|hello|hey|heya|hiya|howdy|yo|greetings|good (?:morning
                  r"ciao|buongiorno|olá|ola|oi|merci|gracias|danke|grazie|obrigad[oa])\b",
                  r"\bhow are you\b|\bwho are you\b|\bwhat can you do\b|\bnice to meet\b")
 THANKS_RE = re.compile(r"\b(?:thanks?|thank you|thx|ty|cheers|appreciate)\b")
+GOODBYE_RE = re.compile(r"\b(?:bye|goodbye|see you|that'?s (?:all|it)|i'?m done|no,? thanks?)\b")
 # A reply to "what will you use them for, and do you have a budget?" that adds no wish.
 ANSWER_RE = re.compile(r"(?:yes|yeah|yep|sure|ok(?:ay)?|no|nope|nah|not really|not sure|no idea|i don'?t know|dunno|"
                        r"whatever|anything|any|either|doesn'?t matter|no preference|none)\b[\s\W]*(?:\w+[\s\W]*){0,3}$")
@@ -699,8 +700,10 @@ def find_intent(text: str, state: DialogueState, prefs: Preferences, refs: list[
     if THANKS_RE.search(text) and not SHOP_RE.search(text) and replace(prefs, use_case=None, recipient=None).is_empty():
         return Intent.CHITCHAT, None, True  # "thanks, you should get a bonus for being a good service" asks for nothing
     if state.asked_clarification and not state.shown and not state.preferences.is_empty() and prefs.is_empty() \
-            and ANSWER_RE.match(text.strip()):
-        return Intent.REFINE, None, True  # "yes", "not sure" to our question: show what fits the request so far
+            and (ANSWER_RE.match(text.strip()) or len(text.split()) <= 5 and not QUESTION_RE.search(text)) \
+            and not GOODBYE_RE.search(text):
+        # "yes", "not sure", "ohh." after our one question: show what fits the request so far, never ask again
+        return Intent.REFINE, None, True
     if not prefs.is_empty() or SHOP_RE.search(text) or comparative or reset or (context and REFINE_RE.search(text)):
         changed = (prefs.category is not None and prefs.category != state.preferences.category) or (
             bool(prefs.kind) and prefs.kind != state.preferences.kind)

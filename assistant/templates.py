@@ -21,7 +21,6 @@ CHAT = {  # small talk after the first turn
     "hello": "Hi again! What can I help you find?",
     "ack:shown": "Okay. Would you like more details on one of these, other options, or something else?",
     "ack:liked": "Glad you like it! Would you like more details on one of these, or shall I add one to your cart?",
-    "ack:request": "Okay. Shall I show you what we have, or is there a budget, brand or feature to narrow it down?",
     "ack": "Okay. Tell me what you are looking for: the kind of product, and any budget, brand or feature you have in mind.",
 }
 NOTHING_NEW = ("I have nothing else that matches {wishes}: the products I showed are the closest we have. Would you like "
