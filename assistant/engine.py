@@ -55,9 +55,6 @@ MAX_SEEN = 60  # products remembered as shown for one request: "anything else?" 
 MAX_QTY = 10
 REQUEST_CHARS = 300
 CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-THANKS_RE = re.compile(r"\b(?:thanks?|thank you|thx|ty|cheers|appreciate)\b", re.I)
-CLOSING_RE = re.compile(r"\b(?:bye|goodbye|see you|that'?s (?:all|it|everything)|nice (?:talking|chatting)|have a (?:nice|good|great)|"
-                        r"i'?ll (?:pay|order|check ?out|think about it)|all set|i'?m done|no,? thanks?)\b", re.I)
 LIKED_RE = re.compile(r"\b(?:nice|cute|cool|great|lovely|beautiful|pretty|awesome|amazing|perfect|love (?:it|them|this|that)|"
                       r"looks? (?:good|great|nice|fine)|looking (?:good|nice)|sounds? (?:good|great|interesting|nice)|interesting)\b", re.I)
 HELLO_RE = re.compile(r"^\W*(?:hi|hello|hey|heya|hiya|howdy|good (?:morning|afternoon|evening))\b", re.I)
@@ -315,7 +312,7 @@ class Assistant:
         if not rules.QUESTION_RE.search(message):
             # A remark ("oh, bad luck I suppose", "but I'm not quite sure what I want") is answered as one, unless an
             # entry clearly fits it: "not sure our help pages answer that" is no reply to something that asked nothing.
-            thanks = u.intent == Intent.CHITCHAT and (THANKS_RE.search(message) or CLOSING_RE.search(message))
+            thanks = u.intent == Intent.CHITCHAT and (rules.THANKS_RE.search(message) or rules.CLOSING_RE.search(message))
             bar = 1.0 if thanks else max(bar, FAQ_CONFIDENT)
         identifiers = bool(u.email or u.order_id)  # a message carrying an order id or email is about an order
         if not identifiers and maybe_policy_question(message, u, state) and self.policy_similarity(shop, u.question) >= bar:
@@ -548,9 +545,9 @@ class Assistant:
 def chat_notes(message: str, state: DialogueState, missing: str | None = None) -> list[str]:
     """Small talk in a conversation is answered as what it is: the opening greeting only opens one. More than a
     word or two about a kind the shop does not carry ("I don't have an author in mind") gets that said again."""
-    if CLOSING_RE.search(message):
+    if rules.CLOSING_RE.search(message):
         return ["closing"]
-    if THANKS_RE.search(message):
+    if rules.THANKS_RE.search(message):
         return ["thanks"]
     if not state.history:
         return []

@@ -106,7 +106,8 @@ WEAK_OOS_RE = rx(r"\b(?:weather|forecast|politic\w*|election|vote|president|prim
                  r"meaning of life|who won|horoscope|translate)\b")
 HUMAN_RE = rx(r"\bhuman\b", r"\breal (?:person|people|agent)\b", r"\blive (?:person|agent|chat|support)\b",
               r"(?<!bad )(?<!poor )(?<!slow )(?<!good )(?<!great )(?<!terrible )(?<!awful )(?<!their )(?<!its )"
-              r"\bcustomer\s?(?:service|support|care|assistance|team)\b",  # not a verdict on a maker ("bad customer service") r"\b(?:representative|operator|call cent(?:er|re))\b",
+              r"\bcustomer\s?(?:service|support|care|assistance|team)\b",  # not a verdict on a maker ("bad customer service")
+              r"\b(?:representative|operator|call cent(?:er|re))\b",
               r"\bagent\b", r"\b(?:talk|speak|chat|contact|reach|call)\w*\s+(?:to\s+|with\s+)?(?:a |an |some |your |the )?"
               r"(?:person|agent|someone|somebody|representative|rep|operator|staff|manager|supervisor|people|assistant)\b",
               r"\b(?:phone number|phone line|hotline|call me|call (?:you|back)|ring you)\b",
@@ -174,8 +175,9 @@ CHITCHAT_RE = rx(r"^(?:hi|hello|hey|heya|hiya|howdy|yo|greetings|good (?:morning
                  r"buen[oa]s (?:días|dias|tardes|noches)|bonjour|bonsoir|salut|hallo|guten (?:tag|morgen|abend)|servus|moin",
                  r"ciao|buongiorno|olá|ola|oi|merci|gracias|danke|grazie|obrigad[oa])\b",
                  r"\bhow are you\b|\bwho are you\b|\bwhat can you do\b|\bnice to meet\b")
-THANKS_RE = re.compile(r"\b(?:thanks?|thank you|thx|ty|cheers|appreciate)\b")
-GOODBYE_RE = re.compile(r"\b(?:bye|goodbye|see you|that'?s (?:all|it)|i'?m done|no,? thanks?)\b")
+THANKS_RE = re.compile(r"\b(?:thanks?|thank you|thx|ty|cheers|appreciate)\b", re.I)
+CLOSING_RE = re.compile(r"\b(?:bye|goodbye|see you|that'?s (?:all|it|everything)|nice (?:talking|chatting)|have a (?:nice|good|great)|"
+                        r"i'?ll (?:pay|order|check ?out|think about it)|all set|i'?m done|no,? thanks?)\b", re.I)
 # A reply to "what will you use them for, and do you have a budget?" that adds no wish.
 ANSWER_RE = re.compile(r"(?:yes|yeah|yep|sure|ok(?:ay)?|no|nope|nah|not really|not sure|no idea|i don'?t know|dunno|"
                        r"whatever|anything|any|either|doesn'?t matter|no preference|none)\b[\s\W]*(?:\w+[\s\W]*){0,3}$")
@@ -366,11 +368,12 @@ def head_kind(words: list[str], vocab: Vocabulary) -> tuple[str | None, bool]:
 
 
 # "do you deliver eggs?" asks for eggs; "do you deliver to Canada / on Sundays?" asks about delivery.
-DELIVER_ASK_RE = re.compile(r"\b(?:do|does|can|could|will|would) (?:you|u|ya)(?: guys| all)? (?:deliver|ship|bring)\s+"
-                            r"(?!(?:me|us|to|in|on|at|from|within|outside|abroad|internationally|overseas|worldwide|everywhere|here|"
-                            r"there|it|them|this|that|my|our|orders?|packages?|parcels?|items?|products?|anything|same|next|"
-                            r"fast|quickly|today|tomorrow|tonight|by|during|over|for|free|via|with|how|when)\b)[a-z]")
-ASK_RE = re.compile(DELIVER_ASK_RE.pattern[:-len("[a-z]")] + r"|\b(?:can|could|may) (?:i|we) (?:order|get)\b|"
+DELIVER_ASK = (r"\b(?:do|does|can|could|will|would) (?:you|u|ya)(?: guys| all)? (?:deliver|ship|bring)\s+"
+               r"(?!(?:me|us|to|in|on|at|from|within|outside|abroad|internationally|overseas|worldwide|everywhere|here|"
+               r"there|it|them|this|that|my|our|orders?|packages?|parcels?|items?|products?|anything|same|next|"
+               r"fast|quickly|today|tomorrow|tonight|by|during|over|for|free|via|with|how|when)\b)(?=[a-z])")
+DELIVER_ASK_RE = re.compile(DELIVER_ASK)
+ASK_RE = re.compile(DELIVER_ASK + r"|\b(?:can|could|may) (?:i|we) (?:order|get)\b|"
                     r"\b(?:(?:do|does|did) (?:you|u|ya)(?: guys| all)? (?:have|sell|carry|stock|offer)|(?:looking|searching|"
                     r"shopping|hunting) for|look for|recommend\w*|suggest\w*|buy(?:ing)?|purchase|need(?: an?| some)?|"
                     r"want(?: an?| some)?|show me|find me|get me|give me|(?:maybe|perhaps|preferably|ideally) (?:an?|some))\b")
@@ -399,10 +402,10 @@ def find_kind(text: str, prefs: Preferences, vocab: Vocabulary, state: DialogueS
         asks = bool(SHOP_RE.search(clause) or ASK_RE.search(clause))
         kinds, missing, modifiers = [], [], []
         # What a request asks for first ("I would like to buy *a pencil case*": not "i" before "would"), else the clause.
-        options = [o for part in request_objects(clause) for o in kind_options(part)] + kind_options(clause)
-        for words in options:
-            if kinds:
-                break
+        objects = [o for part in request_objects(clause) for o in kind_options(part)]
+        for i, words in enumerate(objects + kind_options(clause)):
+            if kinds and i == len(objects):
+                break  # the request's objects named the kind
             kind, _ = head_kind(words, vocab)
             if kind and not vocab.heads.get(kind) and (not (asks or bare) or kind in vocab.brand_words):
                 continue  # a word the titles only mention, in a remark ("I really enjoy classics") or a brand's name
@@ -701,7 +704,7 @@ def find_intent(text: str, state: DialogueState, prefs: Preferences, refs: list[
         return Intent.CHITCHAT, None, True  # "thanks, you should get a bonus for being a good service" asks for nothing
     if state.asked_clarification and not state.shown and not state.preferences.is_empty() and prefs.is_empty() \
             and (ANSWER_RE.match(text.strip()) or len(text.split()) <= 5 and not QUESTION_RE.search(text)) \
-            and not GOODBYE_RE.search(text):
+            and not CLOSING_RE.search(text):
         # "yes", "not sure", "ohh." after our one question: show what fits the request so far, never ask again
         return Intent.REFINE, None, True
     if not prefs.is_empty() or SHOP_RE.search(text) or comparative or reset or (context and REFINE_RE.search(text)):

@@ -219,6 +219,8 @@ CASES: list[tuple[str, str, dict[str, Any]]] = [
     ("Hello there!", "new", {"intent": I.CHITCHAT}),
     ("thanks a lot", "shoes", {"intent": I.CHITCHAT, "refs": []}),
     ("how are you?", "new", {"intent": I.CHITCHAT}),
+    ("which number is your call centre?", "new", {"intent": I.HUMAN}),
+    ("I'd like a representative please", "new", {"intent": I.HUMAN}),
     ("what are black holes", "new", {"intent": I.OUT_OF_SCOPE}),  # "black" is a colour of the shop, not a wish
     ("is there a vaccine for ebola", "new", {"intent": I.OUT_OF_SCOPE}),
     ("what's a good gift to get for my grandparents", "new", {"intent": I.RECOMMEND}),

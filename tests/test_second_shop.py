@@ -194,3 +194,8 @@ def test_a_word_no_text_of_the_shop_has_is_said_unmet_not_dropped(rupee_assistan
 def test_a_typo_that_leaves_out_letters_is_no_unmet_wish(rupee_assistant: Assistant) -> None:
     reply = ask(rupee_assistant, "dropped-letters", "sunflwr oil")  # two letters left out of "sunflower"
     assert not reply.sheet.relaxed and titles(reply)[:1] == ["Sunflower Oil 1 L"], reply.text
+
+
+def test_a_request_for_one_kind_or_another_keeps_both(rupee_assistant: Assistant) -> None:
+    reply = ask(rupee_assistant, "either-kind", "i want to buy shampoo or toothpaste")  # the request's object names both
+    assert reply.preferences["kind"] == ["shampoo", "toothpaste"], reply.preferences
