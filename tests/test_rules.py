@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from assistant.config import Settings
+from assistant.lexical import fold
 from assistant.rules import eval_support, find_budget, parse
 from assistant.state import DialogueState, Intent, Preferences, Turn, Understanding
 from assistant.vocabulary import Vocabulary
@@ -377,3 +378,13 @@ def test_a_shop_word_used_for_other_products_is_no_category_synonym() -> None:
     reading = parse("green tea bags", DialogueState("t"), vocab)
     assert reading.preferences.category is None and reading.preferences.kind == ["tea"]
     assert parse("school backpacks", DialogueState("t"), vocab).preferences.category == "Backpacks"
+
+
+@pytest.mark.parametrize(("text", "folded"), [
+    ("Pokémon Crème", "pokemon creme"),
+    ("\u0301\u0301 bare combining marks", "\u0301\u0301 bare combining marks"),  # no letter to take them off: kept
+    ("नमस्ते दुनिया", "नमस्ते दुनिया"),  # marks of other scripts are part of their words
+    ("ＦＵＬＬＷＩＤＴＨ ﬁ", "fullwidth fi"),
+])
+def test_accents_fold_only_off_latin_letters(text: str, folded: str) -> None:
+    assert fold(text) == folded
