@@ -53,6 +53,7 @@ MAX_COMPARE = 4
 MAX_ANSWERED = 3  # a question about "it" with this many products shown is answered for each of them
 MAX_SEEN = 60  # products remembered as shown for one request: "anything else?" many times over still moves on
 MAX_QTY = 10
+MAX_SAID = 20  # "we don't carry" replies remembered per conversation
 REQUEST_CHARS = 300
 CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 LIKED_RE = re.compile(r"\b(?:nice|cute|cool|great|lovely|beautiful|pretty|awesome|amazing|perfect|love (?:it|them|this|that)|"
@@ -321,6 +322,12 @@ class Assistant:
             u = replace(u, intent=Intent.ORDER_STATUS)  # the other half of a lookup in progress
         sheet = self.act(shop, state, u, message)
         sheet.currency = shop.settings.shop_currency
+        if (missing := sheet.note_value("not_carried")) and not sheet.products:
+            # Said before in this conversation: the reply says it in other words, not the same sentence again.
+            if said := state.said_missing.count(missing):
+                sheet.notes.append(f"said:{said}")
+            state.said_missing = (state.said_missing + [missing])[-MAX_SAID:]
+            sheet.categories = sheet.categories or shop_sections(vocab.categories)
         if u.no_rate:
             sheet.notes.append(f"no_rate:{u.no_rate}")
         if foreign_language(message):
@@ -355,7 +362,7 @@ class Assistant:
             return FactSheet(action, notes=[f"refuse:{kind}"] if kind else [])
         kinds = kind_stems(state.preferences.kind)
         missing = " or ".join(state.preferences.kind) if kinds and not count_matching(shop, ProductFilter(kinds=kinds)) else None
-        return FactSheet(Action.GREET, notes=chat_notes(message, state, missing),
+        return FactSheet(Action.GREET, notes=chat_notes(message, state, missing, answered=last_entry is not None),
                          categories=shop_sections(self.vocabulary(shop).categories) if missing else [])
 
     # ---- recommend -------------------------------------------------------------------------------
@@ -377,10 +384,9 @@ class Assistant:
             missing = " or ".join(request.kind)
         if missing:
             # It stays the request: a budget or a question that follows is about it, not about anything else we sell.
-            again = state.preferences.kind == request.kind and not fresh  # said already: no list of sections again
             state.preferences, state.shown, state.seen = request, [], []
             state.request = message[:REQUEST_CHARS] if fresh else f"{state.request} {message}"[-REQUEST_CHARS:]
-            return FactSheet(Action.RECOMMEND, notes=[f"not_carried:{missing}"] + (["again"] if again else []), categories=categories)
+            return FactSheet(Action.RECOMMEND, notes=[f"not_carried:{missing}"], categories=categories)
         more = u.exclude_shown and u.intent == Intent.REFINE
         exclude = list(dict.fromkeys(state.seen + state.shown)) if more else []
         previous = state.preferences
@@ -542,9 +548,11 @@ class Assistant:
         return " ".join([added] + refused).strip(), targets
 
 
-def chat_notes(message: str, state: DialogueState, missing: str | None = None) -> list[str]:
+def chat_notes(message: str, state: DialogueState, missing: str | None = None, answered: bool = False) -> list[str]:
     """Small talk in a conversation is answered as what it is: the opening greeting only opens one. More than a
-    word or two about a kind the shop does not carry ("I don't have an author in mind") gets that said again."""
+    word or two about a kind the shop does not carry ("I don't have an author in mind") gets that said again; a
+    word or two ("sure!", "ok") after it is taken as a yes to what we offered instead. "That is fine" after a policy
+    answer asks what else."""
     if rules.CLOSING_RE.search(message):
         return ["closing"]
     if rules.THANKS_RE.search(message):
@@ -557,7 +565,9 @@ def chat_notes(message: str, state: DialogueState, missing: str | None = None) -
         return ["ack", f"not_carried:{missing}"]
     if state.shown:
         return ["ack:liked" if LIKED_RE.search(message) else "ack:shown"]
-    return ["ack"]
+    if missing:
+        return ["ack:sections"]
+    return ["ack:faq" if answered else "ack"]
 
 
 def order_example(shop: Shop) -> str:

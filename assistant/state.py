@@ -104,6 +104,7 @@ class DialogueState:
     order_id: str | None = None  # an order lookup waiting for its other half (id or email)
     order_email: str | None = None
     order_failures: int = 0  # wrong id/email pairs so far: lookups stop after a few (no guessing others' orders)
+    said_missing: list[str] = field(default_factory=list)  # each time a reply said "we don't carry" it: what
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -124,4 +125,5 @@ class DialogueState:
             order_id=data.get("order_id"),
             order_email=data.get("order_email"),
             order_failures=int(data.get("order_failures", 0)),
+            said_missing=[str(kind) for kind in data.get("said_missing", [])],
         )

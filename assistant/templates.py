@@ -22,7 +22,16 @@ CHAT = {  # small talk after the first turn
     "ack:shown": "Okay. Would you like more details on one of these, other options, or something else?",
     "ack:liked": "Glad you like it! Would you like more details on one of these, or shall I add one to your cart?",
     "ack": "Okay. Tell me what you are looking for: the kind of product, and any budget, brand or feature you have in mind.",
+    "ack:faq": "Good. Is there anything else I can help with: a product to find, an order, or another question?",
+    "ack:sections": "Which would you like to look at: {sections}? Or tell me what you need, with any budget or brand in mind.",
 }
+# "We don't carry it" in other words each time it is said again: a shopper who keeps asking hears it was heard.
+SAID_AGAIN = (
+    "As I said, we don't carry {thing}, whatever the budget or details, sorry. Is there something else I can find for you?",
+    "I'm afraid we still don't carry {thing}, so I have no prices, details or reviews for one. If something from "
+    "{sections} would do, tell me what you need.",
+    "Sorry, we don't carry any {thing} at all. I'm glad to help with {sections}, with an order, or with shipping and returns.",
+)
 NOTHING_NEW = ("I have nothing else that matches {wishes}: the products I showed are the closest we have. Would you like "
                "to change a wish (budget, brand or a feature) or look for something else?")
 OUT_OF_SCOPE = ("I'm the shopping assistant for {shop}, so I can only help with our products, your cart, orders, "
@@ -82,14 +91,22 @@ def recommend_parts(sheet: FactSheet) -> list[Part]:
     return parts
 
 
+def said_again(sheet: FactSheet) -> list[Part]:
+    """The not-carried reply when it was given before in this conversation (`said:N` times), else nothing."""
+    thing, times = sheet.note_value("not_carried"), int(sheet.note_value("said") or 0)
+    if not thing or not times:
+        return []
+    sections = ", ".join(sheet.categories) or "what we do sell"
+    return [("intro", SAID_AGAIN[(times - 1) % len(SAID_AGAIN)].format(thing=thing, sections=sections))]
+
+
 def no_match_parts(sheet: FactSheet) -> list[Part]:
     thing = sheet.note_value("not_carried")
     categories = ", ".join(sheet.categories)
     if sheet.has_note("nothing_new"):
         return [("intro", NOTHING_NEW.format(wishes=", ".join(sheet.wishes) or "that"))]
-    if thing and sheet.has_note("again"):
-        return [("intro", f"As I said, we don't carry {thing}, whatever the budget or details, sorry. Is there something "
-                          "else I can find for you?")]
+    if again := said_again(sheet):
+        return again
     if thing:
         return [("intro", f"Sorry, we don't carry {thing}. We sell {categories}. Can I help you with any of those?")]
     wishes = ", ".join(sheet.wishes) or "that"
@@ -124,6 +141,8 @@ def compare_parts(sheet: FactSheet) -> list[Part]:
 
 
 def product_answer_parts(sheet: FactSheet) -> list[Part]:
+    if again := said_again(sheet):
+        return again
     if thing := sheet.note_value("not_carried"):
         return [("intro", f"We don't carry {thing}, so I have nothing to tell you about one. I can help with what we do "
                           "sell, or answer a question about shipping, returns or payment.")]
@@ -226,10 +245,12 @@ def body(sheet: FactSheet, shop_name: str) -> list[Part]:
         return [("intro", EMPTY)]
     if sheet.has_note("thanks"):
         return [("intro", THANKS)]
+    if again := said_again(sheet):
+        return again
     if thing := sheet.note_value("not_carried"):
         return [("intro", f"Sorry, we don't carry {thing}, so I can't help with that one. We sell "
                           f"{', '.join(sheet.categories)}: can I find you something there?")]
-    chat = next((CHAT[note] for note in sheet.notes if note in CHAT), None)
+    chat = next((CHAT[note].format(sections=", ".join(sheet.categories)) for note in sheet.notes if note in CHAT), None)
     if chat and sheet.has_note("no_rate"):
         return []  # "around 1000 NOK": asking for the budget in the shop's currency is the whole reply
     return [("intro", chat or GREETING.format(shop=shop_name))]

@@ -37,7 +37,7 @@ def expand(text: str) -> str:
 
 
 def check_turn(reply: Reply, expect: dict[str, Any], assistant: Assistant, where: str, before: list[str],
-               earlier: set[str]) -> None:
+               earlier: set[str], replies: list[str]) -> None:
     shop = assistant.current_shop()
     text, lower = reply.text, reply.text.lower()
     shown = [p["id"] for p in reply.products]
@@ -72,6 +72,8 @@ def check_turn(reply: Reply, expect: dict[str, Any], assistant: Assistant, where
         assert not set(shown) & set(before), f"{where}: shown again {set(shown) & set(before)}\n{text}"
     if expect.get("unseen_products"):  # none shown at any turn before in this story
         assert shown and not set(shown) & earlier, f"{where}: shown before {set(shown) & earlier}\n{text}"
+    if expect.get("new_text"):  # no earlier reply of this story word for word
+        assert text not in replies, f"{where}: the same reply as before\n{text}"
     if "alternatives" in expect:
         assert bool(reply.sheet.relaxed) == expect["alternatives"], f"{where}: relaxed {reply.sheet.relaxed}\n{text}"
 
@@ -102,11 +104,13 @@ def test_story(story: dict[str, Any], reader: str, request: pytest.FixtureReques
     assistant.sessions.reset(session)
     before: list[str] = []
     earlier: set[str] = set()
+    replies: list[str] = []
     for number, turn in enumerate(story["turns"], start=1):
         where = f"{story['name']} turn {number} ({turn['user'][:60]!r})"
         reply = assistant.reply(session, expand(turn["user"]))
         check_always(reply, assistant, where)
-        check_turn(reply, turn.get("expect", {}), assistant, where, before, earlier)
+        check_turn(reply, turn.get("expect", {}), assistant, where, before, earlier, replies)
+        replies.append(reply.text)
         before = [p["id"] for p in reply.products]
         earlier.update(before)
 
