@@ -56,9 +56,6 @@ MAX_QTY = 10
 MAX_SAID = 20  # "we don't carry" replies remembered per conversation
 REQUEST_CHARS = 300
 CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-LIKED_RE = re.compile(r"\b(?:nice|cute|cool|great|lovely|beautiful|pretty|awesome|amazing|perfect|love (?:it|them|this|that)|"
-                      r"looks? (?:good|great|nice|fine)|looking (?:good|nice)|sounds? (?:good|great|interesting|nice)|interesting)\b", re.I)
-HELLO_RE = re.compile(r"^\W*(?:hi|hello|hey|heya|hiya|howdy|good (?:morning|afternoon|evening))\b", re.I)
 PRICE_Q_RE = re.compile(r"\b(?:how much|price|cost|costs|expensive|cheap)\b", re.I)
 STOCK_Q_RE = re.compile(r"\b(?:in stock|stock|available|availability|sold out|left)\b", re.I)
 CURRENCY_Q_RE = re.compile(r"\b(?:which|what) currency\b|\bcurrency (?:is|are) (?:it|that|this|the prices?)\b|"
@@ -302,6 +299,7 @@ class Assistant:
         state.shown = [pid for pid in state.shown if pid in shop.by_id]  # a re-ingest may have removed some
         if given is not None:
             sheet = self.act(shop, state, given, message)
+            state.asked_anything_else = False
             sheet.currency = shop.settings.shop_currency
             return sheet, given
         if not message.strip():
@@ -313,7 +311,7 @@ class Assistant:
         if not rules.QUESTION_RE.search(message):
             # A remark ("oh, bad luck I suppose", "but I'm not quite sure what I want") is answered as one, unless an
             # entry clearly fits it: "not sure our help pages answer that" is no reply to something that asked nothing.
-            thanks = u.intent == Intent.CHITCHAT and (rules.THANKS_RE.search(message) or rules.CLOSING_RE.search(message))
+            thanks = u.intent == Intent.CHITCHAT and u.remark in ("thanks", "closing")
             bar = 1.0 if thanks else max(bar, FAQ_CONFIDENT)
         identifiers = bool(u.email or u.order_id)  # a message carrying an order id or email is about an order
         if not identifiers and maybe_policy_question(message, u, state) and self.policy_similarity(shop, u.question) >= bar:
@@ -328,6 +326,8 @@ class Assistant:
                 sheet.notes.append(f"said:{said}")
             state.said_missing = (state.said_missing + [missing])[-MAX_SAID:]
             sheet.categories = sheet.categories or shop_sections(vocab.categories)
+        # What the next message answers: "no" to "anything else?" ends the conversation.
+        state.asked_anything_else = sheet.action == Action.GREET and bool({"thanks", "ack:faq"} & set(sheet.notes))
         if u.no_rate:
             sheet.notes.append(f"no_rate:{u.no_rate}")
         if foreign_language(message):
@@ -362,7 +362,7 @@ class Assistant:
             return FactSheet(action, notes=[f"refuse:{kind}"] if kind else [])
         kinds = kind_stems(state.preferences.kind)
         missing = " or ".join(state.preferences.kind) if kinds and not count_matching(shop, ProductFilter(kinds=kinds)) else None
-        return FactSheet(Action.GREET, notes=chat_notes(message, state, missing, answered=last_entry is not None),
+        return FactSheet(Action.GREET, notes=chat_notes(u.remark, state, missing, answered=last_entry is not None),
                          categories=shop_sections(self.vocabulary(shop).categories) if missing else [])
 
     # ---- recommend -------------------------------------------------------------------------------
@@ -548,23 +548,24 @@ class Assistant:
         return " ".join([added] + refused).strip(), targets
 
 
-def chat_notes(message: str, state: DialogueState, missing: str | None = None, answered: bool = False) -> list[str]:
-    """Small talk in a conversation is answered as what it is: the opening greeting only opens one. More than a
-    word or two about a kind the shop does not carry ("I don't have an author in mind") gets that said again; a
-    word or two ("sure!", "ok") after it is taken as a yes to what we offered instead. "That is fine" after a policy
+def chat_notes(remark: str, state: DialogueState, missing: str | None = None, answered: bool = False) -> list[str]:
+    """Small talk in a conversation is answered as what it is (`Understanding.remark`): the opening greeting only
+    opens one. A longer message about a kind the shop does not carry ("I don't have an author in mind") gets that
+    said again; a word or two ("sure!", "perfect") after it is taken as a yes to the sections we offered. "No" to
+    what we offered ends the conversation, or with products shown asks what to change; "that is fine" after a policy
     answer asks what else."""
-    if rules.CLOSING_RE.search(message):
-        return ["closing"]
-    if rules.THANKS_RE.search(message):
-        return ["thanks"]
+    if remark in ("closing", "thanks"):
+        return [remark]
     if not state.history:
         return []
-    if HELLO_RE.search(message):
-        return ["hello"]
-    if missing and len(message.split()) > 3:
+    if remark in ("hello", "how_are_you"):
+        return [remark]
+    if remark == "declined":
+        return ["ack:declined"] if state.shown and not state.asked_anything_else else ["closing"]
+    if missing and not remark:
         return ["ack", f"not_carried:{missing}"]
     if state.shown:
-        return ["ack:liked" if LIKED_RE.search(message) else "ack:shown"]
+        return ["ack:liked" if remark == "liked" else "ack:shown"]
     if missing:
         return ["ack:sections"]
     return ["ack:faq" if answered else "ack"]

@@ -178,6 +178,13 @@ CHITCHAT_RE = rx(r"^(?:hi|hello|hey|heya|hiya|howdy|yo|greetings|good (?:morning
 THANKS_RE = re.compile(r"\b(?:thanks?|thank you|thx|ty|cheers|appreciate)\b", re.I)
 CLOSING_RE = re.compile(r"\b(?:bye|goodbye|see you|that'?s (?:all|it|everything)|nice (?:talking|chatting)|have a (?:nice|good|great)|"
                         r"i'?ll (?:pay|order|check ?out|think about it)|all set|i'?m done|no,? thanks?)\b", re.I)
+HELLO_RE = re.compile(r"^\W*(?:hi|hello|hey|heya|hiya|howdy|good (?:morning|afternoon|evening))\b", re.I)
+HOW_ARE_YOU_RE = re.compile(r"\bhow (?:are|r) (?:you|u|ya)\b|\bhow'?s it going\b|\bhow do you do\b|\bhow have you been\b", re.I)
+# "No" on its own, to "anything else?" or to "shall I compare them?".
+DECLINE_RE = re.compile(r"^\W*(?:no|nope|nah|not really|not now|nothing(?: else)?|no,? (?:not (?:now|really)|i'?m (?:good|fine)))\W*$", re.I)
+LIKED_RE = re.compile(r"\b(?:nice|cute|cool|great|lovely|beautiful|pretty|awesome|amazing|perfect|love (?:it|them|this|that)|"
+                      r"looks? (?:good|great|nice|fine)|looking (?:good|nice)|sounds? (?:good|great|interesting|nice)|interesting)\b", re.I)
+BRIEF_WORDS = 3  # a remark this short says nothing more than its tone ("sure!", "oh yea")
 # A reply to "what will you use them for, and do you have a budget?" that adds no wish.
 ANSWER_RE = re.compile(r"(?:yes|yeah|yep|sure|ok(?:ay)?|no|nope|nah|not really|not sure|no idea|i don'?t know|dunno|"
                        r"whatever|anything|any|either|doesn'?t matter|no preference|none)\b[\s\W]*(?:\w+[\s\W]*){0,3}$")
@@ -782,7 +789,17 @@ def parse(message: str, state: DialogueState, vocab: Vocabulary,
             refs = [single]
     return Understanding(intent=intent, preferences=wishes_for(intent, prefs), product_refs=refs, cart_action=action, order_id=order_id, email=email,
                          reset_preferences=reset and intent in (Intent.RECOMMEND, Intent.REFINE), source="rules",
-                         guessed=not certain, exclude_shown=more, question=question, no_rate=next(iter(unconverted), ""))
+                         guessed=not certain, exclude_shown=more, question=question, no_rate=next(iter(unconverted), ""),
+                         remark=remark(text.strip()))
+
+
+def remark(text: str) -> str:
+    """What small talk the message is, so that the reply answers it as such ("" when it says more than that)."""
+    for name, pattern in (("closing", CLOSING_RE), ("thanks", THANKS_RE), ("how_are_you", HOW_ARE_YOU_RE),
+                          ("hello", HELLO_RE), ("declined", DECLINE_RE), ("liked", LIKED_RE)):
+        if pattern.search(text):
+            return name
+    return "brief" if len(text.split()) <= BRIEF_WORDS else ""
 
 
 # ---- evaluation on labelled customer-support requests -------------------------------------------

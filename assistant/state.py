@@ -80,6 +80,7 @@ class Understanding:
     question: str = ""  # the message as a policy question (`spelling.question_words`): what picks the FAQ entry
     source: str = "rules"  # "llm" or "rules"
     guessed: bool = False  # the rules matched no specific pattern (a weak cue, or only the default reading)
+    remark: str = ""  # small talk the message is (`rules.remark`): closing, thanks, hello, how_are_you, declined, liked, brief
 
 
 @dataclass
@@ -105,6 +106,7 @@ class DialogueState:
     order_email: str | None = None
     order_failures: int = 0  # wrong id/email pairs so far: lookups stop after a few (no guessing others' orders)
     said_missing: list[str] = field(default_factory=list)  # each time a reply said "we don't carry" it: what
+    asked_anything_else: bool = False  # our last reply only asked whether there is anything else: "no" ends it
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -126,4 +128,5 @@ class DialogueState:
             order_email=data.get("order_email"),
             order_failures=int(data.get("order_failures", 0)),
             said_missing=[str(kind) for kind in data.get("said_missing", [])],
+            asked_anything_else=bool(data.get("asked_anything_else", False)),
         )

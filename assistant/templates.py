@@ -22,6 +22,8 @@ CHAT = {  # small talk after the first turn
     "ack:shown": "Okay. Would you like more details on one of these, other options, or something else?",
     "ack:liked": "Glad you like it! Would you like more details on one of these, or shall I add one to your cart?",
     "ack": "Okay. Tell me what you are looking for: the kind of product, and any budget, brand or feature you have in mind.",
+    "how_are_you": "I'm doing well, thanks for asking! What can I help you find today?",
+    "ack:declined": "All right. If you'd like something different, tell me what to change (budget, brand or a feature), or what else to look for.",
     "ack:faq": "Good. Is there anything else I can help with: a product to find, an order, or another question?",
     "ack:sections": "Which would you like to look at: {sections}? Or tell me what you need, with any budget or brand in mind.",
 }

@@ -224,7 +224,7 @@ def understand(message: str, state: DialogueState, vocab: Vocabulary, products: 
         reading.preferences.kind, reading.preferences.words = parsed.preferences.kind, parsed.preferences.words
     reading.preferences.measures = parsed.preferences.measures  # amounts are read exactly, in the shop's text's units
     reading.exclude_shown = reading.exclude_shown or parsed.exclude_shown
-    reading.question = parsed.question
+    reading.question, reading.remark = parsed.question, parsed.remark
     return reading
 
 

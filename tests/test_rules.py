@@ -388,3 +388,20 @@ def test_a_shop_word_used_for_other_products_is_no_category_synonym() -> None:
 ])
 def test_accents_fold_only_off_latin_letters(text: str, folded: str) -> None:
     assert fold(text) == folded
+
+
+@pytest.mark.parametrize(("text", "remark"), [
+    ("ok great, I'll pay by card, nice talking to you", "closing"),
+    ("no thanks", "closing"),
+    ("thank you so much", "thanks"),
+    ("how are you doing?", "how_are_you"),
+    ("hey there", "hello"),
+    ("nope", "declined"),
+    ("no, I'm good", "declined"),
+    ("no, the cheaper one", ""),  # a "no" that goes on to say what instead is no bare refusal
+    ("it sounds interesting", "liked"),
+    ("sure!", "brief"),
+    ("I would prefer an ebook version", ""),
+])
+def test_small_talk_is_read_as_what_it_is(text: str, remark: str) -> None:
+    assert parse(text, DialogueState("t"), VOCAB).remark == remark
