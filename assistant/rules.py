@@ -156,7 +156,7 @@ CART_REMOVE_RE = rx(r"\b(?:remove|delete|take out|drop)\b.{0,40}\b(?:from|out of
 CART_SHOW_RE = rx(r"\bwhat(?:'s| is)\s+in\s+(?:my|the)\s+(?:cart|basket)", r"^(?:my\s+)?(?:shopping\s+)?(?:cart|basket)\W*$",
                   r"\b(?:show|view|see|open|check)\s+(?:me\s+)?(?:my\s+|the\s+)?(?:shopping\s+)?(?:cart|basket)\b",
                   r"\bcheck\s*out\b|\bcheckout\b|\bproceed to (?:payment|pay)\b")
-BUY_RE = re.compile(r"\b(?:i'?ll take|i will take|take|buy|purchase|order|get me)\b")
+BUY_RE = re.compile(r"\b(?:i'?ll take|i will take|take|buy|purchase|order|get me|(?:go|going) (?:for|with) (?:it|that|this|them|those|these))\b")
 COMPARE_RE = rx(r"\bcompar\w*", r"\bvs\.?\b|\bversus\b|\bdifference\b|\bdiffers?\b|\bside by side\b|\bhow do they compare\b",
                 r"\bwhich (?:one|of (?:them|these|those|the \w+))\b",
                 r"\bwhich (?:is|would|should|do)\b.*\b(?:better|best|recommend|prefer|pick|choose|get|buy)")
@@ -341,13 +341,23 @@ PACKAGING = set("bag bags pack packs packet packets bottle bottles box boxes tra
                 "pouches tub tubs carton cartons sachet sachets".split())
 
 
+def superlative(word: str) -> bool:
+    """"newest", "biggest", "easiest": a degree of an English adjective describes the product, it never names one."""
+    if not word.endswith("est") or len(word) < 6:
+        return False
+    bases = {word[:-3], word[:-2]} | ({word[:-4]} if word[-4] == word[-5] else set()) | (
+        {word[:-4] + "y"} if word[-4] == "i" else set())
+    return bool(english_words().intersection(b for b in bases if len(b) >= 3))
+
+
 def head_kind(words: list[str], vocab: Vocabulary) -> tuple[str | None, bool]:
     """(stem of the kind this shop sells that the words name, or None; whether they name one it has never heard of).
 
     The head is the last word ("aa batteries", "face wash") when some product of the shop is one; when none is
     ("samsung dishwasher stainless", "ink cartridge black"), the last earlier word that mostly names products, else a
     word of the category paths; a typo that cannot be fixed falls back to the word before it."""
-    words = [w for w in words if w not in PACKAGING]  # "atta 10 kg bag", "a 4 color pack": the bag holds the product
+    words = [w for w in words if w not in PACKAGING  # "atta 10 kg bag", "a 4 color pack": the bag holds the product
+             and not (superlative(w) and vocab.kind_of(w) is None)]  # "the newest one with the best camera"
     if not words:
         return None, False
     words = [w for w in words if w not in COLOURS] or words  # "ink cartridge black": a colour is never the kind
@@ -468,7 +478,7 @@ def unknown_kind(clause: str, bare: bool, vocab: Vocabulary, describing: bool = 
         if UNNAMED_RE.match(text) or REFERENCE_RE.match(text) or PLACE_RE.match(text) or MEDIA_RE.match(text):
             continue
         named = re.findall(r"[a-z0-9]+", KIND_TAIL_RE.sub("", text))  # ("running shoes size 10": a size wish)
-        for words in kind_options(text):
+        for words in ([w for w in option if not superlative(w)] or option for option in kind_options(text)):
             if named and named[-1] in FACET_WORDS or describing and vocab.names_feature(words[-1]):
                 continue  # "a desktop size", "good camera", "recycled material": what a product has, not what it is
             if head_kind(words, vocab)[1]:

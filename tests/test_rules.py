@@ -405,3 +405,14 @@ def test_accents_fold_only_off_latin_letters(text: str, folded: str) -> None:
 ])
 def test_small_talk_is_read_as_what_it_is(text: str, remark: str) -> None:
     assert parse(text, DialogueState("t"), VOCAB).remark == remark
+
+
+@pytest.mark.parametrize(("text", "kind"), [
+    ("do you have the biggest tent?", ["tent"]),  # not carried, in words without the degree
+    ("I wish to buy the newest one with the best camera", []),  # "newest" names no kind, carried or not
+    ("show me the lightest smartwatch", []),  # a category of this shop: no kind needed
+])
+def test_a_superlative_is_never_the_kind(text: str, kind: list[str]) -> None:
+    reading = parse(text, DialogueState("t"), VOCAB)
+    assert reading.preferences.kind == kind
+    assert "lightest" not in text or reading.preferences.category == "smartwatches"
