@@ -4,6 +4,7 @@
     python -m assistant.bench dialogue [--llm-turns 12] [--out reports/dialogue.md]   (see bench_dialogue.py)
     python -m assistant.bench load [--shoppers 1,4,16] [--seconds 60] [--out reports/load.md]   (see bench_load.py)
     python -m assistant.bench realworld --data ../shared/data [--out reports/realworld.md]   (see bench_realworld.py)
+    python -m assistant.bench runtime [--data ../shared/data] [--out reports/runtime.md]   (see bench_runtime.py)
 
 Retrieval: index build time and throughput, query latency p50/p95, and recall@10 / MRR@10 of
 products and FAQ on the labelled queries in knowledge/eval/, for dense, lexical and hybrid
@@ -28,7 +29,7 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
-from assistant import bench_dialogue, bench_load, bench_realworld
+from assistant import bench_dialogue, bench_load, bench_realworld, bench_runtime
 from assistant.config import Settings
 from assistant.filters import ProductFilter
 from assistant.retriever import MODES, search_faq, search_products
@@ -201,6 +202,7 @@ def main(argv: list[str] | None = None) -> int:
     bench_dialogue.add_parser(sub)
     bench_load.add_parser(sub)
     bench_realworld.add_parser(sub)
+    bench_runtime.add_parser(sub)
     args = parser.parse_args(argv)
     args.run(args)
     return 0

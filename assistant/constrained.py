@@ -209,6 +209,7 @@ def check(text: str, schema: Schema) -> str:
 
 class JsonConstraint:
     """A transformers logits processor: each row of the batch keeps to its schema (left-padded prompts of one length).
+    Other runtimes call `choose` once per step.
 
     `pieces[t]` is the text of token t alone; GPT-2 style byte-level tokens of plain ASCII, which is all the
     format needs, concatenate to the decoded text. A row whose text is complete may only end."""
@@ -223,17 +224,17 @@ class JsonConstraint:
         allowed = torch.full_like(scores, float("-inf"))
         order = scores.argsort(dim=-1, descending=True)
         for row, schema in enumerate(self.schemas):
-            tokens = input_ids[row, self.prompt_length:].tolist()
-            if self.eos_id in tokens:  # finished: generate keeps padding it
-                allowed[row, self.eos_id] = 0.0
-                continue
-            text = "".join(self.pieces[t] for t in tokens)
-            if check(text, schema) == "complete":
-                choice = self.eos_id
-            else:
-                choice = self.best_fit(text, schema, order[row])
-            allowed[row, choice] = 0.0
+            allowed[row, self.choose(input_ids[row, self.prompt_length:].tolist(), schema, order[row])] = 0.0
         return scores + allowed
+
+    def choose(self, tokens: list[int], schema: Schema, ranked: Any) -> int:
+        """The next token after `tokens` (the answer so far), given the model's tokens best first (`ranked`)."""
+        if self.eos_id in tokens:  # finished: generate keeps padding it
+            return self.eos_id
+        text = "".join(self.pieces[t] for t in tokens)
+        if check(text, schema) == "complete":
+            return self.eos_id
+        return self.best_fit(text, schema, ranked)
 
     def best_fit(self, text: str, schema: Schema, ranked: Any) -> int:
         """The likeliest token that keeps `text` valid: among the first few, then (rarely: a forced stretch such

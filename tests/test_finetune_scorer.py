@@ -68,8 +68,10 @@ def test_quick_training_writes_a_small_adapter_with_its_card(quick_adapter: tupl
     assert 0.0 <= metrics["test_ndcg10"] <= 1.0
 
 
-def test_the_adapter_loads_in_the_app_and_changes_the_scores(quick_adapter: tuple[Path, dict]) -> None:
+def test_the_adapter_loads_in_the_app_and_changes_the_scores(quick_adapter: tuple[Path, dict], tmp_path: Path,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
     out, _ = quick_adapter
+    monkeypatch.setenv("SHOP_MODEL_CACHE", str(tmp_path))  # the ONNX export of this test's adapter goes with it
     relevance = relevance_for(ScorerConfig(relevance_model=str(out)))
     assert isinstance(relevance, CrossEncoderRelevance) and relevance.fallback is None
     products = PRODUCTS[:6]

@@ -1,15 +1,19 @@
-"""The dialogue LLM backends: the packaged SmolLM2 (local) and an OpenAI-compatible endpoint."""
+"""The dialogue LLM backends: the packaged SmolLM2 (local: int8 ONNX by default, or transformers) and an
+OpenAI-compatible endpoint."""
 
 from __future__ import annotations
 
 import json
 import threading
+from dataclasses import replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Iterator
 
 import pytest
 
-from assistant.llm import LLMConfig, LocalLLM, OpenAICompatibleLLM, load_llm
+from assistant.llm import DEFAULT_ADAPTER, LLMConfig, LocalLLM, OpenAICompatibleLLM, load_llm
+from assistant.onnx_llm import OnnxLLM, model_key
 
 MESSAGES = [{"role": "system", "content": "You answer in one short sentence."}, {"role": "user", "content": "Say hello."}]
 
@@ -74,13 +78,92 @@ def test_unknown_backend_is_refused() -> None:
         load_llm(LLMConfig(backend="magic"))
 
 
-def test_packaged_smollm2_generates_and_streams() -> None:
+def test_packaged_smollm2_runs_on_int8_onnx_by_default_and_streams() -> None:
     llm = load_llm(LLMConfig(max_new_tokens=12))
-    assert isinstance(llm, LocalLLM) and load_llm(LLMConfig(max_new_tokens=12)) is llm  # loaded once
+    assert isinstance(llm, OnnxLLM) and load_llm(LLMConfig(max_new_tokens=12)) is llm  # loaded once
     text = llm.chat(MESSAGES)
     pieces = list(llm.stream(MESSAGES))
     assert text and len(pieces) >= 2
     assert "".join(pieces).strip() == text  # greedy decoding: streaming gives the same reply
+
+
+def test_the_transformers_runtime_still_serves() -> None:
+    llm = load_llm(LLMConfig(max_new_tokens=12, runtime="transformers"))
+    assert isinstance(llm, LocalLLM)
+    text = llm.chat(MESSAGES)
+    assert text and "".join(llm.stream(MESSAGES)).strip() == text
+
+
+def test_an_unknown_runtime_is_refused() -> None:
+    with pytest.raises(ValueError, match="SHOP_LLM_RUNTIME"):
+        load_llm(LLMConfig(runtime="tensorflow"))
+
+
+def understanding_chats(shop, messages: list[str]) -> tuple[list, list]:
+    from assistant import rules
+    from assistant.retriever import likely_categories
+    from assistant.state import DialogueState
+    from assistant.understand import prompt, understanding_schema
+    from assistant.vocabulary import Vocabulary
+
+    vocab = Vocabulary.from_products(shop.products)
+    state = DialogueState("runtime")
+    chats = [prompt(m, state, vocab, shop.by_id, likely_categories(shop, m)) for m in messages]
+    schemas = [understanding_schema(vocab, state, shop.by_id, rules.parse(m, state, vocab, shop.by_id)) for m in messages]
+    return chats, schemas
+
+
+READINGS = ["noise cancelling headphones under $150", "can I pay with paypal?", "something cheaper please",
+            "where is my order HL-100123", "do you sell garden hoses"]
+
+
+def test_the_converted_model_reads_like_the_float32_one_with_its_adapter(embedded_shop) -> None:
+    """int8 ONNX with the adapter merged gives the fine-tuned model's readings, not the base model's."""
+    from assistant.understand import first_json_object
+
+    config = LLMConfig(adapter_path=str(DEFAULT_ADAPTER))
+    onnx, torch_llm = load_llm(config), load_llm(replace(config, runtime="transformers"))
+    assert isinstance(onnx, OnnxLLM) and onnx.tuned
+    chats, schemas = understanding_chats(embedded_shop, READINGS)
+    for chat, schema in zip(chats, schemas):
+        fast, slow = onnx.chat(chat, 64, schema), torch_llm.chat(chat, 64, schema)
+        assert first_json_object(fast) is not None, fast
+        assert first_json_object(fast)["intent"] == first_json_object(slow)["intent"], (chat[-1]["content"], fast, slow)
+
+
+def test_an_answer_does_not_depend_on_what_the_model_read_before(embedded_shop) -> None:
+    """The system prompt stays cached between calls; the rest is prefilled afresh, so the same prompt gives the
+    same answer whatever came before it."""
+    config = LLMConfig(adapter_path=str(DEFAULT_ADAPTER))
+    chats, schemas = understanding_chats(embedded_shop, READINGS)
+    fresh = [OnnxLLM(config).chat(chat, 64, schema) for chat, schema in zip(chats, schemas)]  # each on a new generator
+    reused = OnnxLLM(config)
+    after = [reused.chat(chat, 64, schema) for chat, schema in zip(chats, schemas)]
+    assert after == fresh
+    assert [reused.chat(c, 64, s) for c, s in reversed(list(zip(chats, schemas)))] == fresh[::-1]
+
+
+def test_a_prompt_too_long_for_the_context_is_a_value_error_the_rules_answer() -> None:
+    llm = load_llm(LLMConfig(max_new_tokens=12))
+    with pytest.raises(ValueError, match="context"):
+        llm.chat([{"role": "user", "content": "socks " * 3000}])
+    assert llm.chat(MESSAGES)  # and the model still serves
+
+
+def test_the_conversion_runs_once_and_is_named_by_the_adapter(tmp_path: Path, capsys) -> None:
+    from assistant.llm import converted_smollm2, default_cache
+
+    base = converted_smollm2(default_cache())
+    OnnxLLM(LLMConfig(adapter_path=str(DEFAULT_ADAPTER)))
+    assert "Converting" not in capsys.readouterr().err  # converted by the tests above, into the cache: loaded
+    other = tmp_path / "adapter"
+    other.mkdir()
+    for name in ("adapter_config.json", "adapter_model.safetensors"):
+        (other / name).write_bytes((DEFAULT_ADAPTER / name).read_bytes())
+    assert model_key(base, other) == model_key(base, DEFAULT_ADAPTER)
+    (other / "adapter_model.safetensors").write_bytes((DEFAULT_ADAPTER / "adapter_model.safetensors").read_bytes()[:-1] + b"\0")
+    assert model_key(base, other) != model_key(base, DEFAULT_ADAPTER)  # retrained: converted anew
+    assert model_key(base, None) != model_key(base, DEFAULT_ADAPTER)
 
 
 def test_the_base_model_under_the_constraint_writes_an_understanding_the_engine_accepts(embedded_shop) -> None:

@@ -271,10 +271,12 @@ def test_cross_encoder_refuses_untrained_head(caplog: pytest.LogCaptureFixture) 
     assert "not a fine-tuned cross-encoder" in caplog.text
 
 
-def test_cross_encoder_loads_a_trained_folder(tmp_path: Path, embedded_shop: Shop) -> None:
+def test_cross_encoder_loads_a_trained_folder(tmp_path: Path, embedded_shop: Shop, monkeypatch) -> None:
     from sentence_transformers import CrossEncoder
 
     from assistant.models import minilm_path
+
+    monkeypatch.setenv("SHOP_MODEL_CACHE", str(tmp_path / "cache"))  # its ONNX export is of this test's model only
 
     # Saved with a classification head, as training would leave it (the head is random here: loading only).
     CrossEncoder(str(minilm_path()), num_labels=1, device="cpu").save(str(tmp_path / "ce"))
@@ -282,6 +284,21 @@ def test_cross_encoder_loads_a_trained_folder(tmp_path: Path, embedded_shop: Sho
     assert isinstance(relevance, CrossEncoderRelevance) and relevance.fallback is None
     scores = relevance.score("trail shoes", embedded_shop.products[:4])
     assert scores.shape == (4,) and np.isfinite(scores).all()
+
+
+def test_the_shipped_cross_encoder_scores_the_same_on_onnx_as_on_transformers(embedded_shop: Shop, caplog) -> None:
+    from assistant.onnx_cross_encoder import OnnxCrossEncoder
+
+    path = ScorerConfig.load(DEFAULT_CONFIG).relevance_model
+    with caplog.at_level(logging.WARNING, logger="assistant.scorer"):
+        fast, slow = CrossEncoderRelevance(path), CrossEncoderRelevance(path, runtime="transformers")
+    assert isinstance(fast.model, OnnxCrossEncoder) and fast.fallback is None
+    assert not [r for r in caplog.records if r.name == "assistant.scorer"]  # exported, not fallen back
+    rng = random.Random(5)
+    for query in ("waterproof jacket for hiking", "noise cancelling headphones under $150", "a gift for my dad"):
+        products = rng.sample(embedded_shop.products, 12)  # the pool size: padded pairs of different lengths
+        np.testing.assert_allclose(fast.score(query, products), slow.score(query, products), atol=1e-5)
+    assert fast.score("anything", []).shape == (0,)
 
 
 def test_recommendations_logged_without_query(
