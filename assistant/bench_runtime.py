@@ -124,8 +124,20 @@ def measure(runtime: str, chats: list[list[Message]], schemas: list[Schema]) -> 
         run.seconds.append(time.perf_counter() - started)
         run.texts.append(text)
         run.tokens.append(len(llm.tokenizer.encode(text, add_special_tokens=False)) + 1)  # and the end token
-    run.peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    run.peak_mb = peak_mb()
     return run
+
+
+def peak_mb() -> float:
+    """This process's own peak resident memory. (ru_maxrss would count the parent's pages at the fork that
+    starts a spawned worker.)"""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def in_own_process(job: Any, *args: Any) -> Any:

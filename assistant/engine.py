@@ -27,14 +27,13 @@ from assistant.llm import ChatModel, LLMConfig, configured_llm
 from assistant.policy import Action, action_for, should_clarify
 from assistant.reasons import describe_value, wish_text
 from assistant.recommend import count_matching, filters_for, kind_stems, recommend
-from assistant.refusals import refusal
 from assistant.retriever import likely_categories, search_faq
 from assistant.scorer import Relevance, ScorerConfig, relevance_for
 from assistant.sessions import SessionStore
 from assistant.shop import LiveShop, Shop
 from assistant.spelling import question_words
 from assistant.state import DialogueState, Intent, Preferences, Understanding
-from assistant.understand import maybe_policy_question, understand
+from assistant.understand import understand
 from assistant.vocabulary import Vocabulary
 from assistant.writer import Writer
 from knowledge.schema import FaqEntry
@@ -56,17 +55,6 @@ MAX_QTY = 10
 MAX_SAID = 20  # "we don't carry" replies remembered per conversation
 REQUEST_CHARS = 300
 CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-PRICE_Q_RE = re.compile(r"\b(?:how much|price|cost|costs|expensive|cheap)\b", re.I)
-STOCK_Q_RE = re.compile(r"\b(?:in stock|stock|available|availability|sold out|left)\b", re.I)
-CURRENCY_Q_RE = re.compile(r"\b(?:which|what) currency\b|\bcurrency (?:is|are) (?:it|that|this|the prices?)\b|"
-                           r"\b(?:is|are) (?:it|that|this|the prices?|prices) in (?:[a-z]{3}|dollars|euros?|pounds|rupees)\b", re.I)
-RATING_Q_RE = re.compile(r"\b(?:rating|rated|reviews?|stars?|good|worth)\b", re.I)
-QTY_RE = re.compile(r"\b(\d{1,2}|two|three|four|five)\s*(?:x\b|of\b|pairs?\b|units?\b|pieces?\b)", re.I)
-WORD_QTY = {"two": 2, "three": 3, "four": 4, "five": 5}
-FOREIGN_WORDS = frozenset("""el la los las un una unos que para con por quiero busco necesito tienen hay zapatillas cuánto cuesta
-je cherche des pour avec une les est vous avez voudrais combien ich suche für mit eine und nicht haben sie möchte wie viel
-cerco voglio sono della questo quanto costa eu quero procuro não você obrigado gracias merci danke""".split())
-ENGLISH_WORDS = frozenset("the a an i you my for with and to is are do does what which how need want looking show me".split())
 
 
 FAQ_SENTENCE_WORDS = 4  # shorter answer sentences ("Yes.") say nothing on their own
@@ -109,16 +97,6 @@ def scrub(message: str) -> str:
     """Text every later step can take: a lone surrogate (the tokenizer raises on it) becomes "?", and control
     characters other than newline and tab (NUL, terminal escapes) become spaces."""
     return CONTROL_RE.sub(" ", message.encode("utf-8", "replace").decode("utf-8"))
-
-
-def foreign_language(message: str) -> bool:
-    words = re.findall(r"[^\W\d_]+", message.lower())
-    if not words:
-        return False
-    non_latin = sum(1 for w in words if not re.fullmatch(r"[a-zà-ÿ]+", w))
-    foreign = sum(1 for w in words if w in FOREIGN_WORDS)
-    english = sum(1 for w in words if w in ENGLISH_WORDS)
-    return non_latin > len(words) / 2 or (foreign >= 2 and foreign > english)
 
 
 def shop_sections(categories: dict[str, str], limit: int = 12) -> list[str]:
@@ -308,14 +286,14 @@ class Assistant:
         likely = (lambda: likely_categories(shop, message)) if self.llm is not None and self.llm.tuned else None
         u = understand(message, state, vocab, shop.by_id, self.llm, likely)
         bar = POLICY_SIMILARITY.get(u.intent, POLICY_SIMILARITY_DEFAULT)
-        if not rules.QUESTION_RE.search(message):
+        if not u.cues.is_question:
             # A remark ("oh, bad luck I suppose", "but I'm not quite sure what I want") is answered as one, unless an
             # entry clearly fits it: "not sure our help pages answer that" is no reply to something that asked nothing.
             thanks = u.intent == Intent.CHITCHAT and u.remark in ("thanks", "closing")
             bar = 1.0 if thanks else max(bar, FAQ_CONFIDENT)
         identifiers = bool(u.email or u.order_id)  # a message carrying an order id or email is about an order
-        if not identifiers and maybe_policy_question(message, u, state) and self.policy_similarity(shop, u.question) >= bar:
-            u = Understanding(Intent.FAQ, Preferences(category=u.preferences.category), source=u.source, question=u.question)
+        if not identifiers and u.cues.maybe_policy and self.policy_similarity(shop, u.question) >= bar:
+            u = Understanding(Intent.FAQ, Preferences(category=u.preferences.category), source=u.source, question=u.question, cues=u.cues)
         if u.intent not in (Intent.ORDER_STATUS, Intent.OUT_OF_SCOPE) and identifiers and (state.order_id or state.order_email):
             u = replace(u, intent=Intent.ORDER_STATUS)  # the other half of a lookup in progress
         sheet = self.act(shop, state, u, message)
@@ -330,9 +308,9 @@ class Assistant:
         state.asked_anything_else = sheet.action == Action.GREET and bool({"thanks", "ack:faq"} & set(sheet.notes))
         if u.no_rate:
             sheet.notes.append(f"no_rate:{u.no_rate}")
-        if foreign_language(message):
+        if u.cues.language != "en":
             sheet.notes.append("language")
-        if len(message) > rules.MAX_CHARS:
+        if u.cues.cut:
             sheet.notes.append(f"long:{rules.MAX_CHARS}")
         return sheet, u
 
@@ -344,7 +322,7 @@ class Assistant:
         if action == Action.COMPARE:
             return self.compare(shop, state, u)
         if action == Action.PRODUCT_ANSWER:
-            return self.product_answer(shop, state, u, message)
+            return self.product_answer(shop, state, u)
         if action == Action.FAQ_ANSWER:
             question = u.question or question_words(message)  # (a reading given from outside has none)
             sheet = self.faq_answer(shop, question, last_entry if question != state.last_question else None)
@@ -356,10 +334,9 @@ class Assistant:
         if action == Action.ORDER_STATUS:
             return self.order_status(shop, state, u)
         if action in (Action.CART_ADD, Action.CART_REMOVE, Action.CART_SHOW):
-            return self.cart(shop, state, u, action, message)
+            return self.cart(shop, state, u, action)
         if action == Action.OUT_OF_SCOPE:
-            kind = refusal(message[: rules.MAX_CHARS])
-            return FactSheet(action, notes=[f"refuse:{kind}"] if kind else [])
+            return FactSheet(action, notes=[f"refuse:{u.cues.refusal}"] if u.cues.refusal else [])
         kinds = kind_stems(state.preferences.kind)
         missing = " or ".join(state.preferences.kind) if kinds and not count_matching(shop, ProductFilter(kinds=kinds)) else None
         return FactSheet(Action.GREET, notes=chat_notes(u.remark, state, missing, answered=last_entry is not None),
@@ -404,7 +381,7 @@ class Assistant:
         prefs = state.preferences
         currency = shop.settings.shop_currency
         count = count_matching(shop, filters_for(prefs))
-        question = None if only_mentioned or unheard else should_clarify(message, state, count)
+        question = None if only_mentioned or unheard else should_clarify(u.cues.just_show, state, count)
         if question and u.intent == Intent.RECOMMEND:
             state.asked_clarification = True
             text = (f"Happy to help! What kind of product are you looking for? We carry {', '.join(categories)}."
@@ -449,13 +426,13 @@ class Assistant:
         facts = [product_fact(shop.by_id[i], shop.price_of(shop.by_id[i]), currency) for i in ids]
         return FactSheet(Action.COMPARE, products=facts if len(facts) >= 2 else [])
 
-    def product_answer(self, shop: Shop, state: DialogueState, u: Understanding, message: str) -> FactSheet:
+    def product_answer(self, shop: Shop, state: DialogueState, u: Understanding) -> FactSheet:
         ids = [r for r in u.product_refs if r in shop.by_id][:MAX_COMPARE]
         if not ids and len(state.shown) <= MAX_ANSWERED:  # "how many front cameras?" of the three shown: each one's
             ids = list(state.shown)
         currency = shop.settings.shop_currency
         sheet = FactSheet(Action.PRODUCT_ANSWER)
-        if CURRENCY_Q_RE.search(message):  # "which currency is that? USD?": the shop's, for every price it quotes
+        if "currency" in u.cues.asks:  # "which currency is that? USD?": the shop's, for every price it quotes
             sheet.answer.append(f"All our prices are in {currency}.")
             return sheet
         kinds = kind_stems(state.preferences.kind)
@@ -465,12 +442,7 @@ class Assistant:
             product = shop.by_id[pid]
             fact = product_fact(product, shop.price_of(product), currency)
             sheet.products.append(fact)
-            asked = u.preferences
-            title_words = set(re.findall(r"\w+", product.title.lower()))
-            question = " ".join(w for w in re.findall(r"\S+", message.lower()) if re.sub(r"\W", "", w) not in title_words)
-            if question != message.lower().strip():  # "tell me about the PL-660 earbuds" asks nothing about being earbuds
-                asked = rules.parse(question, state, self.vocabulary(shop), shop.by_id).preferences
-            sheet.answer += answer_lines(product, fact.price, currency, asked, message)
+            sheet.answer += answer_lines(product, fact.price, currency, u.asked_of.get(pid, u.preferences), u.cues.asks)
         return sheet
 
     # ---- orders ----------------------------------------------------------------------------------
@@ -500,11 +472,11 @@ class Assistant:
     def cart_sheet(self, shop: Shop, state: DialogueState) -> FactSheet:
         return FactSheet(Action.CART_SHOW, cart=cart_lines(shop, state.cart), currency=shop.settings.shop_currency)
 
-    def cart(self, shop: Shop, state: DialogueState, u: Understanding, action: Action, message: str) -> FactSheet:
+    def cart(self, shop: Shop, state: DialogueState, u: Understanding, action: Action) -> FactSheet:
         state.cart = {pid: qty for pid, qty in state.cart.items() if pid in shop.by_id}
         changed, named = None, []
         if action == Action.CART_ADD:
-            changed, named = self.add_to_cart(shop, state, u, message)
+            changed, named = self.add_to_cart(shop, state, u)
         elif action == Action.CART_REMOVE:
             targets = [r for r in u.product_refs if r in state.cart] or (list(state.cart) if len(state.cart) == 1 else [])
             if not targets:
@@ -520,7 +492,7 @@ class Assistant:
         sheet.mentioned = [product_fact(shop.by_id[p], shop.price_of(shop.by_id[p]), currency) for p in named]
         return sheet
 
-    def add_to_cart(self, shop: Shop, state: DialogueState, u: Understanding, message: str) -> tuple[str, list[str]]:
+    def add_to_cart(self, shop: Shop, state: DialogueState, u: Understanding) -> tuple[str, list[str]]:
         """What happened, in words, and the products it names."""
         targets = [r for r in u.product_refs if r in shop.by_id] or (list(state.shown[:1]) if len(state.shown) == 1 else [])
         kinds = kind_stems(state.preferences.kind)
@@ -528,11 +500,7 @@ class Assistant:
             return f"We don't carry {' or '.join(state.preferences.kind)}, so there is nothing I can add to your cart.", []
         if not targets:
             return "Which product should I add? Say e.g. \"add the first one\" or give its name.", []
-        qty_match = QTY_RE.search(message)
-        qty = 1
-        if qty_match:
-            raw = qty_match.group(1).lower()
-            qty = min(WORD_QTY.get(raw) or int(raw), MAX_QTY) or 1
+        qty = min(u.cues.quantity or 1, MAX_QTY)
         done, refused = [], []
         for pid in targets:
             product = shop.by_id[pid]
@@ -585,8 +553,9 @@ def cart_lines(shop: Shop, cart: dict[str, int]) -> list[CartLine]:
             for pid, qty in cart.items() if pid in shop.by_id]
 
 
-def answer_lines(product: Any, price: float, currency: str, asked: Preferences, message: str) -> list[str]:
-    """Answers to a question about one product, from its catalog row only."""
+def answer_lines(product: Any, price: float, currency: str, asked: Preferences, asks: list[str]) -> list[str]:
+    """Answers to a question about one product, from its catalog row only: the attributes `asked` names and the
+    facts `asks` names (price, stock, rating)."""
     title = product.title
     lines = []
     attributes = quotable_attributes(product)
@@ -599,14 +568,14 @@ def answer_lines(product: Any, price: float, currency: str, asked: Preferences, 
             lines.append(f"Yes, the **{title}** is listed as {label}." if value else f"No, the **{title}** is not listed as {label}.")
         else:
             lines.append(f"The **{title}** has {describe_value(name, value)}.")
-    if PRICE_Q_RE.search(message) or asked.budget_max is not None:
+    if "price" in asks or asked.budget_max is not None:
         lines.append(f"The **{title}** costs {money(price, currency)}.")
-    if STOCK_Q_RE.search(message):
+    if "stock" in asks:
         stock = product.stock
         status = ("is out of stock right now" if stock == 0 else f"is in stock, only {stock} left" if stock is not None and stock <= 5
                   else "is in stock" if stock is not None else "has no stock figure listed")
         lines.append(f"The **{title}** {status}.")
-    if RATING_Q_RE.search(message) and product.rating is not None:
+    if "rating" in asks and product.rating is not None:
         lines.append(f"The **{title}** is rated {product.rating:g}/5 from {product.review_count:,} reviews.")
     if not lines:
         facts = "; ".join(describe_value(n, v) for n, v in list(attributes.items())[:6])

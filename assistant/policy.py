@@ -7,14 +7,11 @@ something" gets products; everything else maps straight from the intent.
 
 from __future__ import annotations
 
-import re
 from enum import Enum
 
 from assistant.state import DialogueState, Intent, Preferences, Understanding
 
 CLARIFY_ABOVE = 12  # matching products beyond which a request without budget, use or features is too broad
-JUST_SHOW_RE = re.compile(r"\b(?:just|simply)\s+(?:show|give|recommend|suggest|pick)\b|\b(?:anything|whatever|surprise me|"
-                          r"doesn'?t matter|don'?t care|no preference|up to you|you (?:choose|pick|decide)|any (?:is|will do))\b")
 
 
 class Action(str, Enum):
@@ -42,9 +39,10 @@ def key_wish_missing(prefs: Preferences) -> str | None:
     return None
 
 
-def should_clarify(message: str, state: DialogueState, matching: int) -> str | None:
-    """What to ask about, if anything. `state` already holds this turn's preferences."""
-    if state.asked_clarification or JUST_SHOW_RE.search(message.lower()) or matching <= CLARIFY_ABOVE:
+def should_clarify(just_show: bool, state: DialogueState, matching: int) -> str | None:
+    """What to ask about, if anything. `state` already holds this turn's preferences; `just_show`: the shopper
+    said "just show me something" (`Cues.just_show`)."""
+    if state.asked_clarification or just_show or matching <= CLARIFY_ABOVE:
         return None
     return key_wish_missing(state.preferences)
 

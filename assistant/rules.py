@@ -18,7 +18,7 @@ from typing import Any
 from assistant import currency, measures
 from assistant.refusals import refusal
 from assistant.spelling import fix_word, question_words
-from assistant.state import DialogueState, Intent, Preferences, Understanding
+from assistant.state import Cues, DialogueState, Intent, Preferences, Understanding
 from assistant.lexical import COLOURS, stem
 from assistant.vocabulary import BASE_SYNONYMS, AttributeInfo, Vocabulary, compact, english_words
 from knowledge.schema import Product
@@ -185,6 +185,22 @@ DECLINE_RE = re.compile(r"^\W*(?:no|nope|nah|not really|not now|nothing(?: else)
 LIKED_RE = re.compile(r"\b(?:nice|cute|cool|great|lovely|beautiful|pretty|awesome|amazing|perfect|love (?:it|them|this|that)|"
                       r"looks? (?:good|great|nice|fine)|looking (?:good|nice)|sounds? (?:good|great|interesting|nice)|interesting)\b", re.I)
 BRIEF_WORDS = 3  # a remark this short says nothing more than its tone ("sure!", "oh yea")
+# What a question about a product asks for, beside its attributes (the cues of `cues`).
+ASKS_RE = {
+    "price": re.compile(r"\b(?:how much|price|cost|costs|expensive|cheap)\b", re.I),
+    "stock": re.compile(r"\b(?:in stock|stock|available|availability|sold out|left)\b", re.I),
+    "rating": re.compile(r"\b(?:rating|rated|reviews?|stars?|good|worth)\b", re.I),
+    "currency": re.compile(r"\b(?:which|what) currency\b|\bcurrency (?:is|are) (?:it|that|this|the prices?)\b|"
+                           r"\b(?:is|are) (?:it|that|this|the prices?|prices) in (?:[a-z]{3}|dollars|euros?|pounds|rupees)\b", re.I),
+}
+QTY_RE = re.compile(r"\b(\d{1,2}|two|three|four|five)\s*(?:x\b|of\b|pairs?\b|units?\b|pieces?\b)", re.I)
+WORD_QTY = {"two": 2, "three": 3, "four": 4, "five": 5}
+JUST_SHOW_RE = re.compile(r"\b(?:just|simply)\s+(?:show|give|recommend|suggest|pick)\b|\b(?:anything|whatever|surprise me|"
+                          r"doesn'?t matter|don'?t care|no preference|up to you|you (?:choose|pick|decide)|any (?:is|will do))\b")
+FOREIGN_WORDS = frozenset("""el la los las un una unos que para con por quiero busco necesito tienen hay zapatillas cuánto cuesta
+je cherche des pour avec une les est vous avez voudrais combien ich suche für mit eine und nicht haben sie möchte wie viel
+cerco voglio sono della questo quanto costa eu quero procuro não você obrigado gracias merci danke""".split())
+ENGLISH_WORDS = frozenset("the a an i you my for with and to is are do does what which how need want looking show me".split())
 # A reply to "what will you use them for, and do you have a budget?" that adds no wish.
 ANSWER_RE = re.compile(r"(?:yes|yeah|yep|sure|ok(?:ay)?|no|nope|nah|not really|not sure|no idea|i don'?t know|dunno|"
                        r"whatever|anything|any|either|doesn'?t matter|no preference|none)\b[\s\W]*(?:\w+[\s\W]*){0,3}$")
@@ -764,8 +780,9 @@ def parse(message: str, state: DialogueState, vocab: Vocabulary,
     if not message or not message.strip():
         return Understanding(intent=Intent.CHITCHAT, source="rules")
     question = question_words(message[:MAX_CHARS])
-    if refusal(message[:MAX_CHARS]):
-        return Understanding(intent=Intent.OUT_OF_SCOPE, source="rules", question=question)
+    said = cues(message)
+    if said.refusal:
+        return Understanding(intent=Intent.OUT_OF_SCOPE, source="rules", question=question, cues=said)
     text = vocab.normalize(message[:MAX_CHARS])
     work, order_id, email, refs = find_identifiers(text, vocab)
     refs += find_references(work, state)
@@ -800,7 +817,40 @@ def parse(message: str, state: DialogueState, vocab: Vocabulary,
     return Understanding(intent=intent, preferences=wishes_for(intent, prefs), product_refs=refs, cart_action=action, order_id=order_id, email=email,
                          reset_preferences=reset and intent in (Intent.RECOMMEND, Intent.REFINE), source="rules",
                          guessed=not certain, exclude_shown=more, question=question, no_rate=next(iter(unconverted), ""),
-                         remark=remark(text.strip()))
+                         remark=remark(text.strip()), cues=said)
+
+
+def asked_of(message: str, state: DialogueState, vocab: Vocabulary, products_by_id: dict[str, Product],
+             ids: list[str]) -> dict[str, Preferences]:
+    """For a question about the products `ids`: the wishes it names of each once that product's title words are
+    taken out of it (only where that leaves something else to read)."""
+    asked = {}
+    for pid in ids:
+        title_words = set(re.findall(r"\w+", products_by_id[pid].title.lower()))
+        question = " ".join(w for w in re.findall(r"\S+", message.lower()) if re.sub(r"\W", "", w) not in title_words)
+        if question != message.lower().strip():
+            asked[pid] = parse(question, state, vocab, products_by_id).preferences
+    return asked
+
+
+def cues(message: str) -> Cues:
+    """The rest of what the whole message says, beside its intent and wishes (`Cues`; `maybe_policy` is set by
+    `understand`, which sees the final reading)."""
+    quantity = QTY_RE.search(message)
+    return Cues(is_question=bool(QUESTION_RE.search(message)), asks=[name for name, ask in ASKS_RE.items() if ask.search(message)],
+                quantity=(WORD_QTY.get(quantity.group(1).lower()) or int(quantity.group(1))) if quantity else None,
+                just_show=bool(JUST_SHOW_RE.search(message.lower())), language="other" if foreign_language(message) else "en",
+                cut=len(message) > MAX_CHARS, refusal=refusal(message[:MAX_CHARS]) or "")
+
+
+def foreign_language(message: str) -> bool:
+    words = re.findall(r"[^\W\d_]+", message.lower())
+    if not words:
+        return False
+    non_latin = sum(1 for w in words if not re.fullmatch(r"[a-zà-ÿ]+", w))
+    foreign = sum(1 for w in words if w in FOREIGN_WORDS)
+    english = sum(1 for w in words if w in ENGLISH_WORDS)
+    return non_latin > len(words) / 2 or (foreign >= 2 and foreign > english)
 
 
 def remark(text: str) -> str:

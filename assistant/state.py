@@ -65,6 +65,20 @@ class Preferences:
 
 
 @dataclass
+class Cues:
+    """What else a message says, read once by the rules (`rules.cues`), for the steps after `understand`."""
+
+    is_question: bool = False  # put as a question
+    asks: list[str] = field(default_factory=list)  # facts a question about a product asks for: price, stock, rating, currency
+    quantity: int | None = None  # how many, for the cart ("2 pairs")
+    just_show: bool = False  # "just show me something": no clarifying question
+    language: str = "en"  # "other": written mostly in another language than English
+    cut: bool = False  # longer than the rules read (`rules.MAX_CHARS`): only its start was read
+    refusal: str = ""  # the kind of request the assistant declines (assistant/refusals.py)
+    maybe_policy: bool = False  # may be a policy question the intent does not say (`understand.maybe_policy_question`)
+
+
+@dataclass
 class Understanding:
     """The structured reading of one user message (from the LLM, or the rule-based parser)."""
 
@@ -81,6 +95,10 @@ class Understanding:
     source: str = "rules"  # "llm" or "rules"
     guessed: bool = False  # the rules matched no specific pattern (a weak cue, or only the default reading)
     remark: str = ""  # small talk the message is (`rules.remark`): closing, thanks, hello, how_are_you, declined, liked, brief
+    cues: Cues = field(default_factory=Cues)
+    # A question about products: what it asks of each product referred to or shown, its own name's words left out
+    # ("tell me about the PL-660 earbuds" asks nothing about being earbuds). Absent: `preferences`.
+    asked_of: dict[str, Preferences] = field(default_factory=dict)
 
 
 @dataclass

@@ -186,8 +186,20 @@ def maybe_policy_question(message: str, parsed: Understanding, state: DialogueSt
 
 def understand(message: str, state: DialogueState, vocab: Vocabulary, products: dict[str, Product],
                llm: ChatModel | None = None, likely: Callable[[], list[str]] | None = None) -> Understanding:
-    """`likely`: gives the nearest categories, for a fine-tuned LLM (see `prompt`); called only when the LLM is asked."""
+    """`likely`: gives the nearest categories, for a fine-tuned LLM (see `prompt`); called only when the LLM is asked.
+    The one place a turn reads the raw message: what later steps need of it is in the result (`Understanding.cues`)."""
     parsed = rules.parse(message, state, vocab, products)
+    reading = read(message, state, vocab, products, llm, likely, parsed)
+    reading.cues = replace(parsed.cues, maybe_policy=maybe_policy_question(message, reading, state))
+    if reading.intent == Intent.PRODUCT_QUESTION:
+        in_view = [pid for pid in dict.fromkeys(reading.product_refs + state.shown) if pid in products]
+        reading.asked_of = rules.asked_of(message, state, vocab, products, in_view)
+    return reading
+
+
+def read(message: str, state: DialogueState, vocab: Vocabulary, products: dict[str, Product], llm: ChatModel | None,
+         likely: Callable[[], list[str]] | None, parsed: Understanding) -> Understanding:
+    """The rules' reading `parsed`, or the LLM's where it may decide."""
     if llm is None or not re.search(r"[^\W_]", message) or parsed.intent in SAFETY_INTENTS:  # "?!?!" has nothing to read
         return parsed
     if llm.role == "router" and not parsed.guessed:

@@ -11,7 +11,6 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import lru_cache
-from pathlib import Path
 
 from assistant.lexical import edit_distance_1, fold, head_words, kind_index, kind_words, stem, tokenize
 from assistant.models import MissingModel, minilm_path
