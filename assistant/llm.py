@@ -22,12 +22,18 @@ from pathlib import Path
 from typing import Any, Iterator, Protocol
 
 from assistant.constrained import JsonConstraint, Schema
-from assistant.models import SMOLLM2_SHA256, smollm2_gguf
+from assistant.models import QWEN_SHA256, SMOLLM2_SHA256, qwen_gguf, smollm2_gguf
 
 log = logging.getLogger(__name__)
 
 Message = dict[str, str]  # {"role": "system" | "user" | "assistant", "content": "..."}
 DEFAULT_MODEL = "smollm2-135m-instruct"
+# The chat models that ship in PyPI packages (assistant/models.py): name -> (its GGUF, found or joined into the
+# cache; its pinned sha256). Qwen reads Chinese as well as English; it is optional and not fine-tuned yet.
+PACKAGED = {
+    DEFAULT_MODEL: (lambda cache: smollm2_gguf(verify=True), SMOLLM2_SHA256),
+    "qwen2.5-coder-0.5b-instruct": (qwen_gguf, QWEN_SHA256),
+}
 # The fine-tuned LoRA adapter for the packaged model (`python -m finetune.dialogue` writes it).
 DEFAULT_ADAPTER = Path(__file__).resolve().parents[1] / "finetune" / "artifacts" / "dialogue"
 NO_ADAPTER = ("", "none", "off")
@@ -62,7 +68,7 @@ class LLMConfig:
     model_path: str | None = None  # local: a transformers chat model folder; None = the packaged SmolLM2
     adapter_path: str | None = None  # local: a LoRA adapter folder (peft) applied on top
     base_url: str = "http://127.0.0.1:8000/v1"  # openai
-    model: str = DEFAULT_MODEL  # openai: the model name the server expects
+    model: str = DEFAULT_MODEL  # local: a PACKAGED model (unless model_path); openai: the name the server expects
     api_key: str = field(default_factory=lambda: os.environ.get("SHOP_LLM_API_KEY", ""))
     max_new_tokens: int = 200
     # "auto": the LLM reads messages and writes replies whenever it has been fine-tuned or chosen: an adapter
@@ -83,12 +89,12 @@ class LLMConfig:
         config.backend = env.get("SHOP_LLM_BACKEND", config.backend)
         config.runtime = env.get("SHOP_LLM_RUNTIME", config.runtime).lower()
         config.model_path = env.get("SHOP_LLM_MODEL_PATH") or None
+        config.model = env.get("SHOP_LLM_MODEL", config.model)
         if "SHOP_LLM_ADAPTER" in env:
             config.adapter_path = None if env["SHOP_LLM_ADAPTER"].strip().lower() in NO_ADAPTER else env["SHOP_LLM_ADAPTER"]
-        elif config.backend == "local" and not config.model_path:
-            config.adapter_path = str(DEFAULT_ADAPTER)  # the shipped adapter is trained for the packaged model only
+        elif config.backend == "local" and not config.model_path and config.model == DEFAULT_MODEL:
+            config.adapter_path = str(DEFAULT_ADAPTER)  # the shipped adapter is trained for the packaged SmolLM2 only
         config.base_url = env.get("SHOP_LLM_BASE_URL", config.base_url)
-        config.model = env.get("SHOP_LLM_MODEL", config.model)
         config.use = env.get("SHOP_LLM_USE", config.use).lower()
         config.wait_s = seconds(env.get("SHOP_LLM_WAIT_S"), config.wait_s)
         config.role = env.get("SHOP_LLM_ROLE", config.role).lower()
@@ -133,15 +139,19 @@ class ChatModel(Protocol):
     def stream(self, messages: list[Message], max_new_tokens: int | None = None) -> Iterator[str]: ...
 
 
-def converted_smollm2(cache_dir: Path) -> Path:
-    """The packaged GGUF as a float transformers folder, converted once (atomically) into the cache."""
-    target = cache_dir / f"{DEFAULT_MODEL}-{SMOLLM2_SHA256[:12]}"
+def converted_packaged(name: str, cache_dir: Path) -> Path:
+    """A packaged model's GGUF (PACKAGED) as a float transformers folder, converted once (atomically) into the cache."""
+    if name not in PACKAGED:
+        raise ValueError(f"SHOP_LLM_MODEL must name a packaged model ({', '.join(PACKAGED)}) for the local backend, "
+                         f"not {name!r}; SHOP_LLM_MODEL_PATH takes a model folder")
+    find, digest = PACKAGED[name]
+    target = cache_dir / f"{name}-{digest[:12]}"
     if (target / "config.json").exists():
         return target
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    gguf = smollm2_gguf(verify=True)
-    print(f"Converting {gguf.name} into {target} (once; about 30 s)...", file=sys.stderr, flush=True)
+    gguf = find(cache_dir)
+    print(f"Converting {gguf.name} into {target} (once; about 30 s a 100M parameters)...", file=sys.stderr, flush=True)
     tokenizer = AutoTokenizer.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
     model = AutoModelForCausalLM.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
     # The weights are float now; without this the saved config would claim a GGUF quantization.
@@ -160,6 +170,11 @@ def converted_smollm2(cache_dir: Path) -> Path:
         if not (target / "config.json").exists():
             raise
     return target
+
+
+def base_folder(config: LLMConfig) -> Path:
+    """The transformers folder of the configured local model: SHOP_LLM_MODEL_PATH, or the packaged one named."""
+    return Path(config.model_path) if config.model_path else converted_packaged(config.model, config.cache_dir)
 
 
 def adapter_files(path: Path) -> list[Path]:
@@ -188,7 +203,7 @@ class LocalLLM:
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
         self.config = config
-        path = Path(config.model_path) if config.model_path else converted_smollm2(config.cache_dir)
+        path = base_folder(config)
         self.tokenizer = AutoTokenizer.from_pretrained(str(path))
         model = AutoModelForCausalLM.from_pretrained(str(path), dtype=torch.float32)
         if config.adapter_path:

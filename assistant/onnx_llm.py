@@ -20,7 +20,7 @@ from typing import Any, Callable, Iterator
 import numpy as np
 
 from assistant.constrained import JsonConstraint, Schema
-from assistant.llm import LLMConfig, Message, ModelBusy, adapter_files, converted_smollm2, with_adapter
+from assistant.llm import LLMConfig, Message, ModelBusy, adapter_files, base_folder, with_adapter
 
 PRECISION = "int8"  # int4 is faster still but changes the fine-tuned model's readings (reports/runtime.md)
 CONTEXT = 2048  # tokens of prompt and answer; the generator's KV buffer is this long
@@ -89,7 +89,7 @@ class OnnxLLM:
         from transformers import AutoTokenizer
 
         self.config = config
-        base = Path(config.model_path) if config.model_path else converted_smollm2(config.cache_dir)
+        base = base_folder(config)
         adapter = Path(config.adapter_path) if config.adapter_path else None
         self.path = converted_onnx(base, adapter, config.cache_dir, precision)
         self.tokenizer = AutoTokenizer.from_pretrained(str(self.path))

@@ -28,7 +28,7 @@ from typing import Any
 
 from assistant.config import Settings
 from assistant.engine import Assistant
-from assistant.llm import default_cache, converted_smollm2
+from assistant.llm import DEFAULT_MODEL, converted_packaged, default_cache
 from assistant.retriever import likely_categories
 from assistant.sessions import SessionStore
 from assistant.shop import LiveShop
@@ -134,7 +134,7 @@ def progress_bar(items: list) -> Any:
 
 
 def base_model_path(config: DialogueTrainConfig) -> Path:
-    return Path(config.base_model) if config.base_model else converted_smollm2(default_cache())
+    return Path(config.base_model) if config.base_model else converted_packaged(DEFAULT_MODEL, default_cache())
 
 
 def encode(tokenizer: Any, chat: list[dict[str, str]], max_length: int) -> dict[str, list[int]]:

