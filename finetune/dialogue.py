@@ -296,11 +296,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="a few steps, to check the pipeline")
     parser.add_argument("--base-model", help="a local transformers chat model folder (default: the packaged SmolLM2)")
+    parser.add_argument("--examples", type=int, help="understanding chats to train on (default: the config's 2600)")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     config = DialogueTrainConfig.quick() if args.quick else DialogueTrainConfig()
     config.base_model = args.base_model
+    if args.examples:
+        config.understanding_examples = args.examples
     metrics = train(config, args.out)
     print(json.dumps(metrics, indent=2))
     print(f"saved the adapter to {args.out}")
