@@ -263,13 +263,16 @@ def save_adapter(model: Any, out: Path, config: DialogueTrainConfig, metrics: di
 
 def write_card(out: Path, config: DialogueTrainConfig, metrics: dict) -> None:
     layers = f"the top {config.lora_top_layers} blocks" if config.lora_top_layers else "every block"
+    use = ("It is the default adapter of `assistant/llm.py`: with the packaged model the app uses it as a router "
+           "(`SHOP_LLM_ROLE=router`), settling the intent of\nthe messages the rule parser can only guess at; "
+           "`SHOP_LLM_ROLE=full` lets it read every message and\nwrite the replies' openings (see the README)."
+           if out.resolve() == DEFAULT_OUT.resolve() and not config.base_model else
+           "The app uses it when `SHOP_LLM_ADAPTER` points at this folder, with its base model (`SHOP_LLM_MODEL` or "
+           "`SHOP_LLM_MODEL_PATH`).")
     (out / "README.md").write_text(f"""# Dialogue LLM adapter
 
 A LoRA adapter (r={config.lora_r}, alpha={config.lora_alpha}, on {', '.join(config.target_modules)} of
-{layers}) for {config.base_model or PACKAGED_BASE}. It is the default adapter of `assistant/llm.py`:
-with the packaged model the app uses it as a router (`SHOP_LLM_ROLE=router`), settling the intent of
-the messages the rule parser can only guess at; `SHOP_LLM_ROLE=full` lets it read every message and
-write the replies' openings (see the README).
+{layers}) for {config.base_model or PACKAGED_BASE}. {use}
 
 It does two jobs with the engine's own prompts:
 - **understanding**: shopper message + dialogue state -> compact JSON (intent and wishes), validated
