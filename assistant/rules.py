@@ -729,7 +729,7 @@ def find_intent(text: str, state: DialogueState, prefs: Preferences, refs: list[
     if WEAK_OOS_RE.search(text) and prefs.category is None and not refs and not (known_kind and ASK_RE.search(text)):
         return Intent.OUT_OF_SCOPE, None, False
     if not context and QUESTION_WORD_RE.match(text.strip()) and not REQUEST_RE.search(text) and not CHITCHAT_RE.search(text.strip()) and not (
-            prefs.category or prefs.kind or prefs.brands or prefs.budget_max is not None or prefs.budget_min is not None):
+            prefs.category or prefs.kind or prefs.brands or prefs.recipient or prefs.budget_max is not None or prefs.budget_min is not None):
         return Intent.OUT_OF_SCOPE, None, False  # "what are black holes", "is there a vaccine for ebola": no product asked
     if HOWTO_ORDER_RE.search(text) and prefs.is_empty():
         return Intent.FAQ, None, False

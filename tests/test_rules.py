@@ -225,6 +225,7 @@ CASES: list[tuple[str, str, dict[str, Any]]] = [
     ("what are black holes", "new", {"intent": I.OUT_OF_SCOPE}),  # "black" is a colour of the shop, not a wish
     ("is there a vaccine for ebola", "new", {"intent": I.OUT_OF_SCOPE}),
     ("what's a good gift to get for my grandparents", "new", {"intent": I.RECOMMEND}),
+    ("can you help me with something for my wife?", "new", {"intent": I.RECOMMEND}),  # who it is for: shopping
     ("hi, I need headphones", "new", {"intent": I.RECOMMEND, "category": "headphones"}),
     ("talk to a human", "new", {"intent": I.HUMAN}),
     ("can I speak with a real person", "new", {"intent": I.HUMAN}),
