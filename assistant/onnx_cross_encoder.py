@@ -11,12 +11,12 @@ import hashlib
 import inspect
 import json
 import os
-import sys
-import tempfile
 from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
+
+from assistant.models import built_once
 
 OPSET = 17
 
@@ -49,21 +49,9 @@ def export(model: Any, out: Path) -> None:
 
 
 def exported(path: Path, load: Callable[[], Any], cache_dir: Path) -> Path:
-    """The export of the cross-encoder at `path` (loaded by `load` only when it is not in the cache yet), atomic."""
-    target = cache_dir / f"cross-encoder-onnx-{export_key(path)}"
-    if target.is_dir():
-        return target
-    print(f"Exporting the cross-encoder {path} to ONNX into {target} (once; a few seconds)...", file=sys.stderr, flush=True)
-    cache_dir.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=cache_dir, prefix=".exporting-") as scratch:
-        out = Path(scratch) / "out"
-        export(load(), out)
-        try:
-            os.replace(out, target)
-        except OSError:  # another process exported it first
-            if not target.is_dir():
-                raise
-    return target
+    """The export of the cross-encoder at `path` (loaded by `load` only when it is not in the cache yet)."""
+    return built_once(cache_dir / f"cross-encoder-onnx-{export_key(path)}", lambda out: export(load(), out),
+                      f"Exporting the cross-encoder {path} to ONNX (a few seconds)")
 
 
 class OnnxCrossEncoder:

@@ -10,9 +10,6 @@ generator is kept between calls with the prompt's fixed part (the system message
 from __future__ import annotations
 
 import hashlib
-import os
-import sys
-import tempfile
 import threading
 from pathlib import Path
 from typing import Any, Callable, Iterator
@@ -21,6 +18,7 @@ import numpy as np
 
 from assistant.constrained import JsonConstraint, Schema
 from assistant.llm import LLMConfig, Message, ModelBusy, adapter_files, base_folder, with_adapter
+from assistant.models import built_once
 
 PRECISION = "int8"  # int4 is faster still but changes the fine-tuned model's readings (reports/runtime.md)
 CONTEXT = 2048  # tokens of prompt and answer; the generator's KV buffer is this long
@@ -50,24 +48,14 @@ def save_merged(base: Path, adapter: Path | None, out: Path) -> None:
 
 
 def converted(base: Path, adapter: Path | None, cache_dir: Path, kind: str, convert: Callable[[Path, Path], None]) -> Path:
-    """The merged model converted once by `convert(merged_folder, out_folder)` into the cache folder named by `kind`,
-    atomically: a second process converting at the same time keeps the first result."""
-    target = cache_dir / f"{kind}-{base.name}-{model_key(base, adapter)}"
-    if target.is_dir():  # only a finished conversion is ever moved there
-        return target
-    what = f"{base.name} with the adapter {adapter}" if adapter else base.name
-    print(f"Converting {what} ({kind}) into {target} (once; about 30 s)...", file=sys.stderr, flush=True)
-    cache_dir.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=cache_dir, prefix=".converting-") as scratch:
-        merged, out = Path(scratch) / "merged", Path(scratch) / "out"
+    """The merged model converted once by `convert(merged_folder, out_folder)` into the cache folder named by `kind`."""
+    def build(out: Path) -> None:
+        merged = out.parent / "merged"
         save_merged(base, adapter, merged)
         convert(merged, out)
-        try:
-            os.replace(out, target)
-        except OSError:  # another process finished the same conversion first
-            if not target.is_dir():
-                raise
-    return target
+
+    what = f"Converting {base.name}" + (f" with the adapter {adapter}" if adapter else "") + f" ({kind}; about 30 s a 100M parameters)"
+    return built_once(cache_dir / f"{kind}-{base.name}-{model_key(base, adapter)}", build, what)
 
 
 def converted_onnx(base: Path, adapter: Path | None, cache_dir: Path, precision: str = PRECISION) -> Path:

@@ -225,3 +225,27 @@ def test_the_packaged_model_is_chosen_by_name(monkeypatch) -> None:
     assert LLMConfig.from_env().adapter_path == str(DEFAULT_ADAPTER)
     with pytest.raises(ValueError, match="SHOP_LLM_MODEL must name a packaged model"):
         converted_packaged("gpt-17", default_cache())
+
+
+def test_a_model_folder_is_built_once_and_a_failed_build_leaves_nothing(tmp_path: Path) -> None:
+    from assistant.models import built_once
+
+    target = tmp_path / "cache" / "model-abc"
+
+    def broken(out: Path) -> None:
+        out.mkdir()
+        (out / "half.bin").write_bytes(b"x")
+        raise RuntimeError("killed half way")
+
+    with pytest.raises(RuntimeError, match="half way"):
+        built_once(target, broken, "building")
+    assert not target.exists() and list((tmp_path / "cache").iterdir()) == []  # no half-written model, no scratch
+    calls = []
+
+    def build(out: Path) -> None:
+        calls.append(out)
+        out.mkdir()
+        (out / "config.json").write_text("{}")
+
+    assert built_once(target, build, "building") == target and (target / "config.json").exists()
+    assert built_once(target, build, "building") == target and len(calls) == 1  # the second start reuses it
